@@ -1,0 +1,43 @@
+#pragma once
+// The actor runtime as non-actor code sees it: boots the CAF actor system with the
+// configured worker threads, spawns the long-lived service actors (storage writer,
+// event hub) and hands out plain C++ facades to them. api/ uses only this header, so
+// its HTTP/WebSocket TUs never include CAF.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <system_error>
+
+#include "actors/pubsub/subscriber.hpp"
+#include "storage/env.hpp"
+#include "storage/write_batch.hpp"
+
+namespace hotline::actors {
+
+// Durable writes for non-actor callers: `done` runs on a CAF worker once the batch's
+// commit is on disk (or failed); it must not block.
+class durable_writer {
+ public:
+  using done_fn = std::function<void(std::error_code, uint64_t commit_no)>;
+  virtual ~durable_writer() = default;
+  virtual void write(storage::write_batch batch, done_fn done) = 0;
+};
+
+struct runtime_options {
+  size_t workers = 0;  // CAF scheduler threads; 0 = one per core
+};
+
+class runtime {
+ public:
+  static std::unique_ptr<runtime> start(const runtime_options& opts, storage::env& env);
+  virtual ~runtime() = default;
+
+  virtual durable_writer& writer() = 0;
+  virtual event_hub& hub() = 0;
+
+  // Commits whatever the writer holds and stops every actor. Blocks up to `timeout_ms`.
+  // Returns false if the drain did not finish in time.
+  virtual bool shutdown(int timeout_ms) = 0;
+};
+
+}  // namespace hotline::actors

@@ -1,0 +1,22 @@
+# Every third-party library comes from Debian 12's packages (deploy/install-deps.sh).
+# Verified lines: ../shared/DEPENDENCIES.md.
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(Boost 1.81 REQUIRED COMPONENTS json)
+find_package(OpenSSL 3 REQUIRED)
+
+# CAF 0.17.6 ships neither a CMake config nor a .pc file.
+find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
+find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+add_library(CAF::core UNKNOWN IMPORTED)
+set_target_properties(CAF::core PROPERTIES IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}" INTERFACE_LINK_LIBRARIES Threads::Threads)
+add_library(CAF::io UNKNOWN IMPORTED)
+set_target_properties(CAF::io PROPERTIES IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
+  INTERFACE_LINK_LIBRARIES CAF::core)
+
+pkg_check_modules(LMDB REQUIRED IMPORTED_TARGET lmdb)
+
+# tomlplusplus 3.3 in Debian: header-only use keeps it simple (one TU compiles it).
+find_path(TOMLPP_INCLUDE_DIR toml++/toml.h REQUIRED)
