@@ -1,0 +1,120 @@
+#include "api/app/app.hpp"
+
+#include "actors/runtime/log.hpp"
+#include "actors/runtime/runtime.hpp"
+#include "api/auth/accounts.hpp"
+#include "api/auth/password.hpp"
+#include "api/http/server.hpp"
+#include "api/v1/service.hpp"
+
+namespace hotline::app {
+
+namespace {
+
+class application_impl final : public application {
+ public:
+  bool open(const config::config& cfg, std::string& error) {
+    cfg_ = cfg;
+    std::error_code ec;
+    env_ = storage::env::open({.dir = cfg_.server.data_dir, .initial_map_bytes = cfg_.storage.initial_map_mb << 20}, ec);
+    if (!env_) {
+      error = "cannot open the data dir " + cfg_.server.data_dir + ": " + ec.message();
+      return false;
+    }
+    runtime_ = actors::runtime::start({.workers = cfg_.runtime.workers}, *env_);
+    audit_ = std::make_unique<auth::audit_log>(&runtime_->hub(), clock_);
+    accounts_ = std::make_unique<auth::accounts>(*env_, runtime_->writer(), *audit_, clock_,
+                                                 auth::accounts_options{
+                                                     .session_ttl_minutes = cfg_.auth.session_ttl_minutes,
+                                                     .lockout_after = cfg_.auth.lockout_after,
+                                                     .lockout_minutes = cfg_.auth.lockout_minutes,
+                                                     .kdf_iterations = cfg_.auth.kdf_iterations,
+                                                 });
+    service_ = std::make_unique<api::api_service>(
+        api::service_deps{cfg_, *env_, *accounts_, runtime_->hub(), metrics_, clock_});
+    api::server_options so{.listen = cfg_.http.listen,
+                           .port = cfg_.http.port,
+                           .body_limit = cfg_.http.body_limit,
+                           .request_timeout_s = cfg_.http.request_timeout_s,
+                           .ws_message_limit = cfg_.http.ws_message_limit,
+                           .ws_queue_limit = cfg_.http.ws_queue_limit,
+                           .tls_cert = cfg_.http.tls_cert,
+                           .tls_key = cfg_.http.tls_key};
+    std::string detail;
+    server_ = api::http_server::start(so, *service_, *service_, metrics_, ec, detail);
+    if (!server_) {
+      error = detail;
+      return false;
+    }
+    log::info("http", "listening",
+              {{"addr", cfg_.http.listen + ":" + std::to_string(server_->port())},
+               {"tls", cfg_.http.tls_cert.empty() ? "off" : "on"}});
+    return true;
+  }
+
+  uint16_t http_port() const override { return server_ ? server_->port() : 0; }
+  auth::accounts& accounts() override { return *accounts_; }
+  storage::env& env() override { return *env_; }
+  actors::event_hub& hub() override { return runtime_->hub(); }
+
+  std::optional<std::string> bootstrap_admin() override {
+    if (accounts_->any_users()) return std::nullopt;
+    auto password = auth::random_token(12);
+    auth::new_user admin{"admin", password, "Administrator", "", cfg_.server.site,
+                         (1u << static_cast<unsigned>(auth::role::site_admin)) |
+                             (1u << static_cast<unsigned>(auth::role::province_admin))};
+    if (auto err = accounts_->create_now(admin)) {
+      log::error("auth", "could not create the first admin", {{"error", err->message}});
+      return std::nullopt;
+    }
+    return password;
+  }
+
+  void stop() override {
+    if (stopped_) return;
+    stopped_ = true;
+    auto start = std::chrono::steady_clock::now();
+    if (runtime_) {
+      // Tell console clients why they are about to be disconnected, before closing them.
+      runtime_->hub().publish("system", R"({"event":"shutdown"})");
+      runtime_->sync_hub(500);
+    }
+    if (server_) server_->stop(2000);
+    bool drained = runtime_ ? runtime_->shutdown(2500) : true;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    log::info("app", "stopped", {{"drained", drained ? "yes" : "no"}, {"ms", std::to_string(ms)}});
+  }
+
+  ~application_impl() override {
+    stop();
+    // Order matters: nothing may call into accounts/runtime once they are gone.
+    server_.reset();
+    service_.reset();
+    accounts_.reset();
+    runtime_.reset();
+    audit_.reset();
+    env_.reset();
+  }
+
+ private:
+  config::config cfg_;
+  system_wall_clock clock_;
+  api::server_metrics metrics_;
+  std::unique_ptr<storage::env> env_;
+  std::unique_ptr<actors::runtime> runtime_;
+  std::unique_ptr<auth::audit_log> audit_;
+  std::unique_ptr<auth::accounts> accounts_;
+  std::unique_ptr<api::api_service> service_;
+  std::unique_ptr<api::http_server> server_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<application> application::start(const config::config& cfg, std::string& error) {
+  auto app = std::make_unique<application_impl>();
+  if (!app->open(cfg, error)) return nullptr;
+  return app;
+}
+
+}  // namespace hotline::app

@@ -1,0 +1,266 @@
+// hotline — the command line: serve, backup, verify, user management, version.
+#include <signal.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <future>
+#include <iostream>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "actors/runtime/clock.hpp"
+#include "actors/runtime/log.hpp"
+#include "actors/runtime/runtime.hpp"
+#include "api/app/app.hpp"
+#include "api/auth/accounts.hpp"
+#include "api/auth/password.hpp"
+#include "api/config/config.hpp"
+#include "storage/env.hpp"
+#include "storage/verify.hpp"
+
+namespace {
+
+using namespace hotline;
+
+constexpr const char* usage = R"(hotline — contact-center platform for 12333-style public-service hotlines
+
+usage:
+  hotline serve [--config FILE]              run the platform (defaults: data in ./var, web :8080, SIP :5060)
+  hotline backup DEST [--config FILE]        compacting copy of the data dir into DEST while it serves
+  hotline verify DIR                         check a data dir or a backup
+  hotline user add NAME --roles R[,R...] [--site S] [--work-id W] [--display-name N] [--config FILE]
+                                             (password read from stdin; generated and printed if stdin is empty)
+  hotline user passwd NAME [--config FILE]   set a password (read from stdin); also lifts a lockout
+  hotline user list [--config FILE]
+  hotline config-defaults                    print the default configuration as TOML
+  hotline version
+
+roles: agent supervisor curator expert site_admin province_admin
+)";
+
+struct args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+};
+
+bool parse_args(std::span<char*> argv, args& out, std::string& error) {
+  for (size_t i = 0; i < argv.size(); ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) == 0) {
+      auto eq = a.find('=');
+      if (eq != std::string::npos) {
+        out.options[a.substr(2, eq - 2)] = a.substr(eq + 1);
+      } else if (i + 1 < argv.size()) {
+        out.options[a.substr(2)] = argv[++i];
+      } else {
+        error = "option " + a + " needs a value";
+        return false;
+      }
+    } else {
+      out.positional.push_back(a);
+    }
+  }
+  return true;
+}
+
+bool load_config(const args& a, config::config& cfg) {
+  auto it = a.options.find("config");
+  if (it == a.options.end()) return true;  // embedded defaults
+  auto res = config::load_file(it->second);
+  for (const auto& p : res.problems) std::cerr << p.to_string() << "\n";
+  if (!res.ok()) {
+    std::cerr << "hotline: refusing to start: " << res.problems.size() << " problem(s) in " << it->second << "\n";
+    return false;
+  }
+  cfg = res.cfg;
+  return true;
+}
+
+void apply_log_config(const config::config& cfg) {
+  log::level l;
+  if (log::parse_level(cfg.log.level, l)) log::set_default_level(l);
+  for (const auto& [module, level] : cfg.log.modules)
+    if (log::parse_level(level, l)) log::set_module_level(module, l);
+}
+
+int cmd_serve(const args& a) {
+  config::config cfg;
+  if (!load_config(a, cfg)) return 2;
+  apply_log_config(cfg);
+  // Block the stop signals in every thread we start; main waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::string error;
+  auto app = app::application::start(cfg, error);
+  if (!app) {
+    log::error("app", "cannot start", {{"error", error}});
+    return 1;
+  }
+  if (auto pw = app->bootstrap_admin()) {
+    std::printf("hotline: first start: created the admin account\n  user:     admin\n  password: %s\n"
+                "  change it with: hotline user passwd admin\n",
+                pw->c_str());
+  }
+  std::printf("hotline: serving on http://%s:%u (data in %s)\n", cfg.http.listen.c_str(), app->http_port(),
+              cfg.server.data_dir.c_str());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log::info("app", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  app->stop();
+  return 0;
+}
+
+int cmd_backup(const args& a) {
+  if (a.positional.size() != 2) return std::cerr << usage, 2;
+  config::config cfg;
+  if (!load_config(a, cfg)) return 2;
+  std::error_code ec;
+  // Read-only: the copy runs in a read transaction beside the serving process.
+  auto env = storage::env::open({.dir = cfg.server.data_dir, .read_only = true}, ec);
+  if (!env) return std::cerr << "hotline: cannot open " << cfg.server.data_dir << ": " << ec.message() << "\n", 1;
+  if (auto err = env->backup(a.positional[1]))
+    return std::cerr << "hotline: backup failed: " << err.message() << "\n", 1;
+  auto report = storage::verify(a.positional[1]);
+  if (!report.ok()) {
+    for (auto& p : report.problems) std::cerr << p << "\n";
+    return 1;
+  }
+  std::cout << "backup written to " << a.positional[1] << " and verified\n";
+  return 0;
+}
+
+int cmd_verify(const args& a) {
+  if (a.positional.size() != 2) return std::cerr << usage, 2;
+  auto report = storage::verify(a.positional[1]);
+  for (const auto& t : report.tables)
+    std::cout << t.table << ": " << t.records << " records" << (t.bad ? ", " + std::to_string(t.bad) + " bad" : "")
+              << "\n";
+  for (const auto& p : report.problems) std::cout << "problem: " << p << "\n";
+  std::cout << (report.ok() ? "ok\n" : "NOT OK\n");
+  return report.ok() ? 0 : 1;
+}
+
+std::string read_password_from_stdin() {
+  std::string line;
+  if (isatty(STDIN_FILENO)) {
+    std::cerr << "password: ";
+    termios t;
+    tcgetattr(STDIN_FILENO, &t);
+    auto quiet = t;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &t);
+    std::cerr << "\n";
+  } else {
+    std::getline(std::cin, line);
+  }
+  return line;
+}
+
+// Runs `f` with an accounts service over the data dir, then shuts down cleanly.
+template <class F>
+int with_accounts(const config::config& cfg, F f) {
+  std::error_code ec;
+  auto env = storage::env::open({.dir = cfg.server.data_dir}, ec);
+  if (!env) return std::cerr << "hotline: cannot open " << cfg.server.data_dir << ": " << ec.message() << "\n", 1;
+  auto rt = actors::runtime::start({.workers = 1}, *env);
+  system_wall_clock clock;
+  auth::audit_log audit(nullptr, clock);
+  int rc;
+  {
+    auth::accounts acc(*env, rt->writer(), audit, clock,
+                       {.kdf_iterations = cfg.auth.kdf_iterations, .kdf_threads = 1});
+    rc = f(acc);
+  }
+  rt->shutdown(5000);
+  return rc;
+}
+
+int cmd_user(const args& a) {
+  if (a.positional.size() < 2) return std::cerr << usage, 2;
+  config::config cfg;
+  if (!load_config(a, cfg)) return 2;
+  const auto& verb = a.positional[1];
+  auto opt = [&](const std::string& k, std::string def = {}) {
+    auto it = a.options.find(k);
+    return it == a.options.end() ? def : it->second;
+  };
+  if (verb == "list") {
+    return with_accounts(cfg, [](auth::accounts& acc) {
+      auth::principal all{"cli", "", 1u << static_cast<unsigned>(auth::role::province_admin)};
+      for (auto& u : acc.list(all, "", 100000)) std::cout << u.public_json() << "\n";
+      return 0;
+    });
+  }
+  if (a.positional.size() != 3) return std::cerr << usage, 2;
+  const auto& name = a.positional[2];
+  if (verb == "add") {
+    auth::new_user nu{name, "", opt("display-name"), opt("work-id"), opt("site", cfg.server.site)};
+    std::string roles = opt("roles");
+    for (size_t pos = 0; pos <= roles.size() && !roles.empty();) {
+      auto comma = roles.find(',', pos);
+      auto r = roles.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      auto parsed = auth::parse_role(r);
+      if (!parsed) return std::cerr << "hotline: unknown role '" << r << "'\n" << usage, 2;
+      nu.roles |= 1u << static_cast<unsigned>(*parsed);
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    nu.password = read_password_from_stdin();
+    bool generated = nu.password.empty();
+    if (generated) nu.password = auth::random_token(12);
+    return with_accounts(cfg, [&](auth::accounts& acc) {
+      if (auto err = acc.create_now(nu)) return std::cerr << "hotline: " << err->message << "\n", 1;
+      std::cout << "created user " << name;
+      if (generated) std::cout << " with password " << nu.password;
+      std::cout << "\n";
+      return 0;
+    });
+  }
+  if (verb == "passwd") {
+    auto password = read_password_from_stdin();
+    return with_accounts(cfg, [&](auth::accounts& acc) {
+      auth::principal admin{"cli", "", 1u << static_cast<unsigned>(auth::role::province_admin)};
+      std::promise<std::optional<api::api_error>> done;
+      auto f = done.get_future();
+      acc.set_password(admin, name, "", password, "local", [&](std::optional<api::api_error> e) { done.set_value(e); });
+      if (auto err = f.get()) return std::cerr << "hotline: " << err->message << "\n", 1;
+      std::cout << "password of " << name << " changed\n";
+      return 0;
+    });
+  }
+  std::cerr << usage;
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  args a;
+  std::string error;
+  if (!parse_args(std::span<char*>(argv + 1, static_cast<size_t>(argc - 1)), a, error)) {
+    std::cerr << "hotline: " << error << "\n" << usage;
+    return 2;
+  }
+  if (a.positional.empty()) return std::cerr << usage, 2;
+  const auto& cmd = a.positional[0];
+  if (cmd == "serve") return cmd_serve(a);
+  if (cmd == "backup") return cmd_backup(a);
+  if (cmd == "verify") return cmd_verify(a);
+  if (cmd == "user") return cmd_user(a);
+  if (cmd == "version") return std::cout << "hotline 0.1.0\n", 0;
+  if (cmd == "config-defaults") return std::cout << config::defaults_toml(), 0;
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") return std::cout << usage, 0;
+  std::cerr << "hotline: unknown command '" << cmd << "'\n" << usage;
+  return 2;
+}

@@ -1,0 +1,333 @@
+#include "api/v1/service.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <mutex>
+#include <set>
+
+#include "api/http/json_body.hpp"
+#include "api/ws/protocol.hpp"
+#include "storage/keys.hpp"
+#include "storage/record.hpp"
+
+namespace hotline::api {
+
+namespace json = boost::json;
+using auth::principal;
+using auth::role;
+
+namespace {
+
+constexpr std::string_view version = "0.1.0";
+
+api_error unauthorized() { return {401, "unauthorized", "log in first: send 'Authorization: Bearer <token>'"}; }
+api_error forbidden(std::string what) { return {403, "forbidden", std::move(what)}; }
+
+size_t page_limit(const request& req, size_t def = 50, size_t max = 500) {
+  auto it = req.query.find("limit");
+  if (it == req.query.end()) return def;
+  size_t n = 0;
+  for (char c : it->second) {
+    if (c < '0' || c > '9' || n > max) return max;
+    n = n * 10 + static_cast<size_t>(c - '0');
+  }
+  return n == 0 ? def : std::min(n, max);
+}
+
+std::string session_cookie(const std::string& token, uint32_t ttl_minutes, bool secure) {
+  return "hotline_session=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+         std::to_string(uint64_t{ttl_minutes} * 60) + (secure ? "; Secure" : "");
+}
+
+// Who may listen to which topic. Topics of later modules (queues, agents, calls) are
+// added here with their rules; an unknown topic is refused, not silently empty.
+std::optional<api_error> topic_policy(const principal& p, std::string_view topic) {
+  if (topic == "system") return std::nullopt;
+  if (topic == "audit") {
+    if (p.is_admin()) return std::nullopt;
+    return forbidden("the audit topic is for site and province admins");
+  }
+  return api_error{404, "unknown_topic", "no such topic '" + std::string(topic) + "'", "topic"};
+}
+
+// One authenticated /ws connection.
+class console_ws final : public ws_endpoint {
+ public:
+  console_ws(principal who, std::weak_ptr<ws_connection> conn, actors::event_hub& hub, size_t max_topics)
+      : who_(std::move(who)), conn_(std::move(conn)), hub_(hub), max_topics_(max_topics) {}
+
+  void on_text(std::string_view text) override {
+    auto conn = conn_.lock();
+    if (!conn) return;
+    auto msg = ws::decode(text);
+    if (auto* e = error_of(msg)) return reply(*conn, ws::error_frame(*e));
+    std::visit([&](auto& m) { handle(*conn, m); }, std::get<ws::client_message>(msg));
+  }
+
+  void on_close() override {
+    if (auto conn = conn_.lock()) hub_.drop(conn->id());
+    topics_.clear();
+  }
+
+ private:
+  void reply(ws_connection& c, std::string frame) { c.send(std::make_shared<const std::string>(std::move(frame))); }
+
+  void handle(ws_connection& c, const ws::subscribe& m) {
+    if (auto err = topic_policy(who_, m.topic)) return reply(c, ws::error_frame(*err));
+    if (!topics_.count(m.topic) && topics_.size() >= max_topics_)
+      return reply(c, ws::error_frame({429, "too_many_topics", "at most " + std::to_string(max_topics_) + " topics"}));
+    topics_.insert(m.topic);
+    // Confirm first: the hub's events for this topic can only follow this frame.
+    reply(c, json::serialize(json::object{{"type", "subscribed"}, {"topic", m.topic}}));
+    if (auto conn = conn_.lock()) hub_.subscribe(m.topic, conn);
+  }
+  void handle(ws_connection& c, const ws::unsubscribe& m) {
+    topics_.erase(m.topic);
+    hub_.unsubscribe(m.topic, c.id());
+    reply(c, json::serialize(json::object{{"type", "unsubscribed"}, {"topic", m.topic}}));
+  }
+  void handle(ws_connection& c, const ws::ping& m) {
+    reply(c, json::serialize(json::object{{"type", "pong"}, {"id", m.id}}));
+  }
+
+  principal who_;
+  std::weak_ptr<ws_connection> conn_;
+  actors::event_hub& hub_;
+  size_t max_topics_;
+  std::set<std::string> topics_;  // I/O thread only
+};
+
+}  // namespace
+
+struct api_service::impl {
+  service_deps d;
+
+  using handler_fn = void (impl::*)(const request&, const principal*, respond_fn&);
+  struct route {
+    std::string_view method;
+    std::string_view prefix;  // exact path, or a prefix ending in '/' with one trailing segment
+    bool authenticated;
+    handler_fn fn;
+    std::string_view suffix = {};  // for /v1/users/{name}/password
+  };
+
+  static const std::vector<route>& routes() {
+    static const std::vector<route> r{
+        {"GET", "/healthz", false, &impl::healthz},
+        {"GET", "/metrics", false, &impl::metrics},
+        {"POST", "/v1/auth/login", false, &impl::login},
+        {"POST", "/v1/auth/logout", true, &impl::logout},
+        {"GET", "/v1/me", true, &impl::me},
+        {"GET", "/v1/users", true, &impl::list_users},
+        {"POST", "/v1/users", true, &impl::create_user},
+        {"PUT", "/v1/users/", true, &impl::set_password, "/password"},
+        {"GET", "/v1/audit", true, &impl::audit},
+    };
+    return r;
+  }
+
+  static bool matches(const route& r, std::string_view path, std::string& param) {
+    if (r.suffix.empty()) return path == r.prefix;
+    if (path.size() <= r.prefix.size() + r.suffix.size() || !path.starts_with(r.prefix) || !path.ends_with(r.suffix))
+      return false;
+    param = std::string(path.substr(r.prefix.size(), path.size() - r.prefix.size() - r.suffix.size()));
+    return param.find('/') == std::string::npos;
+  }
+
+  std::string path_param;  // set per dispatch on the I/O thread; copied into closures
+
+  void dispatch(const request& req, respond_fn respond) {
+    bool path_known = false;
+    for (const auto& r : routes()) {
+      std::string param;
+      if (!matches(r, req.path, param)) continue;
+      path_known = true;
+      if (r.method != req.method) continue;
+      std::optional<principal> who;
+      if (r.authenticated) {
+        who = d.accounts.authenticate(req.token());
+        if (!who) return respond(response::error(unauthorized()));
+      }
+      path_param = std::move(param);
+      return (this->*r.fn)(req, who ? &*who : nullptr, respond);
+    }
+    if (path_known)
+      return respond(response::error({405, "method_not_allowed", req.method + " is not allowed on " + req.path}));
+    respond(response::error({404, "not_found", "no route for " + req.method + " " + req.path}));
+  }
+
+  void healthz(const request&, const principal*, respond_fn& respond) {
+    auto txn = d.env.read();
+    bool ok = txn.ok();
+    respond(response::json(ok ? 200 : 503, json::serialize(json::object{
+                                               {"status", ok ? "ok" : "storage_unavailable"},
+                                               {"version", version},
+                                               {"site", d.cfg.server.site}})));
+  }
+
+  void metrics(const request& req, const principal*, respond_fn& respond) {
+    // Prometheus scrapes with a static bearer token; without one configured, only from
+    // this host. Either way an admin session may read it too.
+    auto token = req.token();
+    bool allowed = !d.cfg.metrics.token.empty() ? token == d.cfg.metrics.token
+                                                : req.remote_ip() == "127.0.0.1" || req.remote_ip() == "::1";
+    if (!allowed) {
+      auto who = d.accounts.authenticate(token);
+      allowed = who && who->is_admin();
+    }
+    if (!allowed) return respond(response::error(unauthorized()));
+    respond({200, "text/plain; version=0.0.4", d.metrics.render(d.env), {}});
+  }
+
+  void login(const request& req, const principal*, respond_fn& respond) {
+    auto body = parse_object(req.body);
+    if (auto* e = error_of(body)) return respond(response::error(*e));
+    field_reader r{std::get<json::object>(body)};
+    r.only({"username", "password"});
+    auto username = r.string("username", true, 64);
+    auto password = r.string("password", true, 256);
+    if (r.error) return respond(response::error(*r.error));
+    auto ttl = d.cfg.auth.session_ttl_minutes;
+    bool secure = req.secure;
+    d.accounts.login(std::move(*username), std::move(*password), req.remote,
+                     [respond, ttl, secure](result<auth::login_ok> res) {
+                       if (auto* e = error_of(res)) return respond(response::error(*e));
+                       auto& ok = std::get<auth::login_ok>(res);
+                       auto user = json::parse(ok.who.public_json());
+                       auto out = response::json(
+                           200, json::serialize(json::object{{"token", ok.token},
+                                                             {"expires_ms", ok.expires_ms},
+                                                             {"user", user}}));
+                       out.headers.emplace_back("Set-Cookie", session_cookie(ok.token, ttl, secure));
+                       respond(std::move(out));
+                     });
+  }
+
+  void logout(const request& req, const principal* who, respond_fn& respond) {
+    d.accounts.logout(*who, req.remote, [respond](std::optional<api_error> err) {
+      if (err) return respond(response::error(*err));
+      auto out = response::no_content();
+      out.headers.emplace_back("Set-Cookie", "hotline_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+      respond(std::move(out));
+    });
+  }
+
+  void me(const request&, const principal* who, respond_fn& respond) {
+    auto u = d.accounts.find(who->username);
+    if (!u) return respond(response::error(unauthorized()));
+    respond(response::json(200, u->public_json()));
+  }
+
+  void list_users(const request& req, const principal* who, respond_fn& respond) {
+    if (!who->is_admin() && !who->has(role::supervisor))
+      return respond(response::error(forbidden("listing users needs a supervisor or admin role")));
+    auto limit = page_limit(req);
+    auto it = req.query.find("cursor");
+    auto users = d.accounts.list(*who, it == req.query.end() ? "" : it->second, limit + 1);
+    std::string next;
+    if (users.size() > limit) {
+      users.resize(limit);
+      next = users.back().username;
+    }
+    json::array items;
+    for (auto& u : users) items.push_back(json::parse(u.public_json()));
+    json::object out{{"items", std::move(items)}};
+    out["next_cursor"] = next.empty() ? json::value(nullptr) : json::value(next);
+    respond(response::json(200, json::serialize(out)));
+  }
+
+  void create_user(const request& req, const principal* who, respond_fn& respond) {
+    auto body = parse_object(req.body);
+    if (auto* e = error_of(body)) return respond(response::error(*e));
+    field_reader r{std::get<json::object>(body)};
+    r.only({"username", "password", "display_name", "work_id", "site", "roles"});
+    auth::new_user nu;
+    nu.username = r.string("username", true, 64).value_or("");
+    nu.password = r.string("password", true, 256).value_or("");
+    nu.display_name = r.string("display_name", false, 128).value_or("");
+    nu.work_id = r.string("work_id", false, 16).value_or("");
+    nu.site = r.string("site", false, 64).value_or(who->site);
+    auto roles = r.strings("roles", true, 8);
+    if (r.error) return respond(response::error(*r.error));
+    for (auto& name : *roles) {
+      auto role = auth::parse_role(name);
+      if (!role)
+        return respond(response::error(bad_request("invalid_value", "unknown role '" + name + "'", "roles")));
+      nu.roles |= 1u << static_cast<unsigned>(*role);
+    }
+    d.accounts.create(*who, std::move(nu), req.remote, [respond](result<auth::user> res) {
+      if (auto* e = error_of(res)) return respond(response::error(*e));
+      respond(response::json(201, std::get<auth::user>(res).public_json()));
+    });
+  }
+
+  void set_password(const request& req, const principal* who, respond_fn& respond) {
+    auto body = parse_object(req.body);
+    if (auto* e = error_of(body)) return respond(response::error(*e));
+    field_reader r{std::get<json::object>(body)};
+    r.only({"password", "old_password"});
+    auto password = r.string("password", true, 256);
+    auto old_password = r.string("old_password", who->username == path_param, 256);
+    if (r.error) return respond(response::error(*r.error));
+    d.accounts.set_password(*who, path_param, old_password.value_or(""), std::move(*password), req.remote,
+                            [respond](std::optional<api_error> err) {
+                              respond(err ? response::error(*err) : response::no_content());
+                            });
+  }
+
+  void audit(const request& req, const principal* who, respond_fn& respond) {
+    if (!who->is_admin()) return respond(response::error(forbidden("the audit log is for site and province admins")));
+    auto limit = page_limit(req);
+    std::string before;
+    if (auto it = req.query.find("cursor"); it != req.query.end()) {
+      uint64_t id = 0;
+      for (char c : it->second) {
+        if (c < '0' || c > '9')
+          return respond(response::error(bad_request("invalid_value", "cursor must be an audit id", "cursor")));
+        id = id * 10 + static_cast<uint64_t>(c - '0');
+      }
+      before = storage::be64(id);
+    }
+    json::array items;
+    std::string last_id;
+    auto txn = d.env.read();
+    txn.scan_reverse(storage::table::audit, before, [&](std::string_view, std::string_view v) {
+      auto rec = storage::decode_record(v);
+      if (!rec) return true;
+      auto* site = rec->if_contains("site");
+      std::string_view s = site && site->is_string() ? std::string_view(site->as_string()) : "";
+      if (!who->may_see_site(s) && !s.empty()) return true;
+      rec->erase("v");
+      if (auto* id = rec->if_contains("id"); id && id->is_string()) last_id = std::string(id->as_string());
+      items.push_back(std::move(*rec));
+      return items.size() < limit;
+    });
+    bool more = items.size() == limit;
+    json::object out{{"items", std::move(items)}};
+    out["next_cursor"] = more ? json::value(last_id) : json::value(nullptr);
+    respond(response::json(200, json::serialize(out)));
+  }
+};
+
+api_service::api_service(service_deps deps) : impl_(std::make_unique<impl>(impl{deps})) {}
+api_service::~api_service() = default;
+
+void api_service::handle(request req, respond_fn respond) {
+  auto start = std::chrono::steady_clock::now();
+  auto& m = impl_->d.metrics;
+  impl_->dispatch(req, [respond = std::move(respond), start, &m](response res) {
+    m.count_response(res.status);
+    m.request_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    respond(std::move(res));
+  });
+}
+
+result<std::unique_ptr<ws_endpoint>> api_service::accept(const request& req, std::weak_ptr<ws_connection> conn) {
+  auto who = impl_->d.accounts.authenticate(req.token());
+  if (!who) return unauthorized();
+  return std::unique_ptr<ws_endpoint>(std::make_unique<console_ws>(std::move(*who), std::move(conn), impl_->d.hub, 64));
+}
+
+}  // namespace hotline::api

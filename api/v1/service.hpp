@@ -1,0 +1,36 @@
+#pragma once
+// The JSON API v1 and the /ws console endpoint: routing, authentication of every
+// request, role checks. Plain C++ over the interfaces in http/message.hpp; no Beast.
+#include <memory>
+#include <string>
+
+#include "actors/pubsub/subscriber.hpp"
+#include "api/auth/accounts.hpp"
+#include "api/config/config.hpp"
+#include "api/http/message.hpp"
+#include "api/http/metrics.hpp"
+
+namespace hotline::api {
+
+struct service_deps {
+  const config::config& cfg;
+  storage::env& env;
+  auth::accounts& accounts;
+  actors::event_hub& hub;
+  server_metrics& metrics;
+  const wall_clock& clock;
+};
+
+class api_service final : public http_handler, public ws_acceptor {
+ public:
+  explicit api_service(service_deps deps);
+  ~api_service() override;
+  void handle(request req, respond_fn respond) override;
+  result<std::unique_ptr<ws_endpoint>> accept(const request& req, std::weak_ptr<ws_connection> conn) override;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace hotline::api
