@@ -64,6 +64,7 @@ hub_actor::behavior_type hub_behavior(hub_pointer self) {
           if (!s->deliver(shared)) refused.push_back(id);
         for (auto id : refused) forget(self, id);
       },
+      [](atoms::sync_atom) { return true; },
   };
 }
 

@@ -19,7 +19,9 @@ using hub_actor = caf::typed_actor<
     caf::reacts_to<atoms::subscribe_atom, std::string, std::shared_ptr<subscriber>>,
     caf::reacts_to<atoms::unsub_atom, std::string, uint64_t>,
     caf::reacts_to<atoms::drop_atom, uint64_t>,
-    caf::reacts_to<atoms::publish_atom, std::string, std::string>>;
+    caf::reacts_to<atoms::publish_atom, std::string, std::string>,
+    // sync -> answered once everything sent to the hub before it has been delivered.
+    caf::replies_to<atoms::sync_atom>::with<bool>>;
 
 hub_actor spawn_hub(caf::actor_system& sys);
 

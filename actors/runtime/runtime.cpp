@@ -98,6 +98,14 @@ class runtime_impl final : public runtime {
   durable_writer& writer() override { return writer_; }
   event_hub& hub() override { return hub_; }
 
+  bool sync_hub(int timeout_ms) override {
+    bool ok = false;
+    caf::scoped_actor self{sys_};
+    self->request(hub_actor_, std::chrono::milliseconds(timeout_ms), atoms::sync_atom_v)
+        .receive([&](bool) { ok = true; }, [](caf::error&) {});
+    return ok;
+  }
+
   bool shutdown(int timeout_ms) override {
     if (stopped_) return true;
     stopped_ = true;

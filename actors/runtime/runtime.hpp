@@ -35,6 +35,9 @@ class runtime {
   virtual durable_writer& writer() = 0;
   virtual event_hub& hub() = 0;
 
+  // Waits until every event published so far has been handed to its subscribers.
+  virtual bool sync_hub(int timeout_ms) = 0;
+
   // Commits whatever the writer holds and stops every actor. Blocks up to `timeout_ms`.
   // Returns false if the drain did not finish in time.
   virtual bool shutdown(int timeout_ms) = 0;
