@@ -109,7 +109,8 @@ int cmd_serve(const args& a) {
                 "  change it with: hotline user passwd admin\n",
                 pw->c_str());
   }
-  std::printf("hotline: serving on http://%s:%u (data in %s)\n", cfg.http.listen.c_str(), app->http_port(),
+  std::printf("hotline: serving on %s://%s:%u (data in %s)\n", cfg.http.tls_cert.empty() ? "http" : "https",
+              cfg.http.listen.c_str(), app->http_port(),
               cfg.server.data_dir.c_str());
   std::fflush(stdout);
   int sig = 0;

@@ -29,7 +29,7 @@ start() {
   "$bin" serve --config hotline.toml >out.txt 2>err.txt &
   pid=$!
   for _ in $(seq 100); do grep -q "serving on" out.txt 2>/dev/null && break; sleep 0.1; done
-  port=$(sed -n 's/.*serving on http:\/\/[^:]*:\([0-9]*\).*/\1/p' out.txt)
+  port=$(sed -n 's/.*serving on https\{0,1\}:\/\/[^:]*:\([0-9]*\).*/\1/p' out.txt)
 }
 stop() {
   local t0=$(date +%s%N)
@@ -73,5 +73,31 @@ check "verify data dir" "$bin" verify var
 check "user list (CLI)" bash -c "'$bin' user list --config hotline.toml | grep -q a1024"
 check "user add (CLI, password from stdin)" bash -c "echo 'cli-password-123' | '$bin' user add sup1 --roles supervisor --config hotline.toml"
 check "version" bash -c "'$bin' version | grep -q hotline"
+
+# TLS: the same port speaks HTTPS only when a certificate is configured.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout key.pem -out cert.pem 2>/dev/null
+cat >tls.toml <<'TOML'
+[server]
+data_dir = "./var"
+[http]
+listen = "127.0.0.1"
+port = 0
+tls_cert = "cert.pem"
+tls_key = "key.pem"
+[auth]
+kdf_iterations = 1000
+TOML
+"$bin" serve --config tls.toml >out.txt 2>err.txt &
+pid=$!
+for _ in $(seq 100); do grep -q "serving on" out.txt 2>/dev/null && break; sleep 0.1; done
+port=$(sed -n 's/.*serving on https\{0,1\}:\/\/[^:]*:\([0-9]*\).*/\1/p' out.txt)
+check "https healthz" bash -c "curl -sf --cacert cert.pem https://127.0.0.1:$port/healthz | grep -q '\"ok\"'"
+check "https login" bash -c "curl -s --cacert cert.pem -XPOST https://127.0.0.1:$port/v1/auth/login \
+  -d '{\"username\":\"a1024\",\"password\":\"agent-password-1\"}' | grep -q token"
+check "plain http refused on a TLS port" bash -c "! curl -sf --max-time 5 http://127.0.0.1:$port/healthz"
+check "TLS server stops cleanly" stop
+printf '[http]\ntls_cert = "missing.pem"\ntls_key = "missing.pem"\nport = 0\n[server]\ndata_dir = "./var"\n' >badtls.toml
+set +e; "$bin" serve --config badtls.toml >/dev/null 2>badtls.txt; rc=$?; set -e
+check "missing certificate refuses to start with the reason" bash -c "test $rc -ne 0 && grep -q missing.pem badtls.txt"
 echo "$pass passed, $fail failed"
 test "$fail" -eq 0
