@@ -134,6 +134,8 @@ const std::vector<section>& schema() {
                          "site", "This node's site id; users see the data of their own site."),
                      text_field<&c::server, &server_section::site_name>(
                          "site_name", "Display name of the site, shown in the console."),
+                     text_field<&c::server, &server_section::city>(
+                         "city", "City this site serves; its knowledge-base entries rank above the province's."),
                  }});
     v.push_back({"http", "The HTTP and WebSocket server (REST API, console, live events).",
                  {

@@ -15,6 +15,7 @@ struct server_section {
   std::string data_dir = "./var";  // LMDB env, recordings, prompts, search index
   std::string site = "demo";       // this node's site id (N-60: users see their site)
   std::string site_name = "演示中心";
+  std::string city = "杭州";  // the city this site serves: its knowledge-base entries rank first
 };
 
 struct http_section {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "api/http/json_body.hpp"
+#include "api/v1/router.hpp"
 #include "api/ws/protocol.hpp"
 #include "storage/keys.hpp"
 #include "storage/record.hpp"
@@ -104,58 +105,21 @@ class console_ws final : public ws_endpoint {
 struct api_service::impl {
   service_deps d;
 
-  using handler_fn = void (impl::*)(const request&, const principal*, respond_fn&);
-  struct route {
-    std::string_view method;
-    std::string_view prefix;  // exact path, or a prefix ending in '/' with one trailing segment
-    bool authenticated;
-    handler_fn fn;
-    std::string_view suffix = {};  // for /v1/users/{name}/password
-  };
+  router routes{[this](const request& req) { return d.accounts.authenticate(req.token()); }};
 
-  static const std::vector<route>& routes() {
-    static const std::vector<route> r{
-        {"GET", "/healthz", false, &impl::healthz},
-        {"GET", "/metrics", false, &impl::metrics},
-        {"POST", "/v1/auth/login", false, &impl::login},
-        {"POST", "/v1/auth/logout", true, &impl::logout},
-        {"GET", "/v1/me", true, &impl::me},
-        {"GET", "/v1/users", true, &impl::list_users},
-        {"POST", "/v1/users", true, &impl::create_user},
-        {"PUT", "/v1/users/", true, &impl::set_password, "/password"},
-        {"GET", "/v1/audit", true, &impl::audit},
+  explicit impl(service_deps deps) : d(deps) {
+    auto bind = [this](void (impl::*fn)(const request&, const principal*, respond_fn&)) {
+      return [this, fn](call& c) { (this->*fn)(c.req, c.who, c.respond); };
     };
-    return r;
-  }
-
-  static bool matches(const route& r, std::string_view path, std::string& param) {
-    if (r.suffix.empty()) return path == r.prefix;
-    if (path.size() <= r.prefix.size() + r.suffix.size() || !path.starts_with(r.prefix) || !path.ends_with(r.suffix))
-      return false;
-    param = std::string(path.substr(r.prefix.size(), path.size() - r.prefix.size() - r.suffix.size()));
-    return param.find('/') == std::string::npos;
-  }
-
-  std::string path_param;  // set per dispatch on the I/O thread; copied into closures
-
-  void dispatch(const request& req, respond_fn respond) {
-    bool path_known = false;
-    for (const auto& r : routes()) {
-      std::string param;
-      if (!matches(r, req.path, param)) continue;
-      path_known = true;
-      if (r.method != req.method) continue;
-      std::optional<principal> who;
-      if (r.authenticated) {
-        who = d.accounts.authenticate(req.token());
-        if (!who) return respond(response::error(unauthorized()));
-      }
-      path_param = std::move(param);
-      return (this->*r.fn)(req, who ? &*who : nullptr, respond);
-    }
-    if (path_known)
-      return respond(response::error({405, "method_not_allowed", req.method + " is not allowed on " + req.path}));
-    respond(response::error({404, "not_found", "no route for " + req.method + " " + req.path}));
+    routes.add("GET", "/healthz", false, bind(&impl::healthz));
+    routes.add("GET", "/metrics", false, bind(&impl::metrics));
+    routes.add("POST", "/v1/auth/login", false, bind(&impl::login));
+    routes.add("POST", "/v1/auth/logout", true, bind(&impl::logout));
+    routes.add("GET", "/v1/me", true, bind(&impl::me));
+    routes.add("GET", "/v1/users", true, bind(&impl::list_users));
+    routes.add("POST", "/v1/users", true, bind(&impl::create_user));
+    routes.add("PUT", "/v1/users/{}/password", true, [this](call& c) { set_password(c); });
+    routes.add("GET", "/v1/audit", true, bind(&impl::audit));
   }
 
   void healthz(const request&, const principal*, respond_fn& respond) {
@@ -263,7 +227,11 @@ struct api_service::impl {
     });
   }
 
-  void set_password(const request& req, const principal* who, respond_fn& respond) {
+  void set_password(call& c) {
+    const auto& req = c.req;
+    const auto* who = c.who;
+    auto& respond = c.respond;
+    const auto& path_param = c.params[0];
     auto body = parse_object(req.body);
     if (auto* e = error_of(body)) return respond(response::error(*e));
     field_reader r{std::get<json::object>(body)};
@@ -311,13 +279,13 @@ struct api_service::impl {
   }
 };
 
-api_service::api_service(service_deps deps) : impl_(std::make_unique<impl>(impl{deps})) {}
+api_service::api_service(service_deps deps) : impl_(std::make_unique<impl>(deps)) {}
 api_service::~api_service() = default;
 
 void api_service::handle(request req, respond_fn respond) {
   auto start = std::chrono::steady_clock::now();
   auto& m = impl_->d.metrics;
-  impl_->dispatch(req, [respond = std::move(respond), start, &m](response res) {
+  impl_->routes.dispatch(req, [respond = std::move(respond), start, &m](response res) {
     m.count_response(res.status);
     m.request_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     respond(std::move(res));
