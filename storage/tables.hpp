@@ -14,11 +14,18 @@ enum class table : uint8_t {
   sessions,    // sha256(token) -> session record (user, expiry)
   audit,       // time-ordered id (be64) -> audit event (who, what, when, from where)
   stress,      // crash and load tests: id (be64) -> payload; never read by the product
+  kb_entries,  // entry id -> head: latest and published version numbers
+  kb_versions, // entry id + '\0' + be32 version -> the entry at that version (never deleted)
+  kb_comments, // entry id + '\0' + time-ordered id (be64) -> comment on a draft
+  kb_searches, // time-ordered id (be64) -> one console search: who, query, filters, results
+  kb_usage,    // time-ordered id (be64) -> an entry opened or used on a call (N-29)
+  kb_documents,// time-ordered id (be64) -> an imported policy document (source text)
   count_       // not a table
 };
 
 inline constexpr std::array<std::string_view, static_cast<size_t>(table::count_)> table_names{
-    "meta", "users", "sessions", "audit", "stress"};
+    "meta",        "users",       "sessions", "audit",    "stress",
+    "kb_entries",  "kb_versions", "kb_comments", "kb_searches", "kb_usage", "kb_documents"};
 
 inline constexpr std::string_view name_of(table t) { return table_names[static_cast<size_t>(t)]; }
 

@@ -8,6 +8,9 @@
 #include <caf/send.hpp>
 #include <thread>
 
+#if HOTLINE_HAVE_KB
+#include "actors/kb/service_actor.hpp"
+#endif
 #include "actors/pubsub/hub.hpp"
 #include "actors/runtime/log.hpp"
 #include "actors/storage/errors.hpp"
@@ -93,7 +96,20 @@ class runtime_impl final : public runtime {
         writer_(bridge_),
         hub_(hub_actor_) {}
 
+  bool start_kb(const runtime_options& opts, storage::env& env, const wall_clock& clock, std::string& error) {
+    if (opts.kb_index_dir.empty()) return true;
+#if HOTLINE_HAVE_KB
+    kb_ = kb::start_service(sys_, env, writer_actor_, writer_, clock, {opts.kb_index_dir, opts.kb_searchers}, error);
+#else
+    (void)env, (void)clock;
+    error = "built without the knowledge base";
+#endif
+    return kb_ != nullptr;
+  }
+
   ~runtime_impl() override { shutdown(5000); }
+
+  kb::service* knowledge_base() override { return kb_.get(); }
 
   durable_writer& writer() override { return writer_; }
   event_hub& hub() override { return hub_; }
@@ -109,6 +125,7 @@ class runtime_impl final : public runtime {
   bool shutdown(int timeout_ms) override {
     if (stopped_) return true;
     stopped_ = true;
+    kb_.reset();  // stops the KB actors; their queued steps are dropped, committed ones stay
     bool drained = true;
     {
       caf::scoped_actor self{sys_};
@@ -133,13 +150,25 @@ class runtime_impl final : public runtime {
   hub_actor hub_actor_;
   writer_facade writer_;
   hub_facade hub_;
+  std::unique_ptr<kb::service> kb_;
   bool stopped_ = false;
 };
 
 }  // namespace
 
 std::unique_ptr<runtime> runtime::start(const runtime_options& opts, storage::env& env) {
-  return std::make_unique<runtime_impl>(opts, env);
+  static const system_wall_clock clock;
+  std::string error;
+  auto plain = opts;
+  plain.kb_index_dir.clear();
+  return start(plain, env, clock, error);
+}
+
+std::unique_ptr<runtime> runtime::start(const runtime_options& opts, storage::env& env, const wall_clock& clock,
+                                        std::string& error) {
+  auto rt = std::make_unique<runtime_impl>(opts, env);
+  if (!rt->start_kb(opts, env, clock, error)) return nullptr;
+  return rt;
 }
 
 }  // namespace hotline::actors

@@ -5,10 +5,13 @@
 // its HTTP/WebSocket TUs never include CAF.
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <memory>
 #include <system_error>
 
+#include "actors/kb/service.hpp"
 #include "actors/pubsub/subscriber.hpp"
+#include "actors/runtime/clock.hpp"
 #include "storage/env.hpp"
 #include "storage/write_batch.hpp"
 
@@ -24,16 +27,23 @@ class durable_writer {
 };
 
 struct runtime_options {
-  size_t workers = 0;  // CAF scheduler threads; 0 = one per core
+  size_t workers = 0;        // CAF scheduler threads; 0 = one per core
+  std::string kb_index_dir;  // the knowledge base's Xapian index; empty: no knowledge base
+  size_t kb_searchers = 2;
 };
 
 class runtime {
  public:
+  // Without the knowledge base (CLI tools, storage tests).
   static std::unique_ptr<runtime> start(const runtime_options& opts, storage::env& env);
+  // Nullptr with `error` set when a service cannot start (e.g. the index is locked).
+  static std::unique_ptr<runtime> start(const runtime_options& opts, storage::env& env, const wall_clock& clock,
+                                        std::string& error);
   virtual ~runtime() = default;
 
   virtual durable_writer& writer() = 0;
   virtual event_hub& hub() = 0;
+  virtual kb::service* knowledge_base() = 0;  // null without kb_index_dir
 
   // Waits until every event published so far has been handed to its subscribers.
   virtual bool sync_hub(int timeout_ms) = 0;

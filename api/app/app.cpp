@@ -1,15 +1,40 @@
 #include "api/app/app.hpp"
 
+#include <filesystem>
+#include <future>
+
 #include "actors/runtime/log.hpp"
 #include "actors/runtime/runtime.hpp"
 #include "api/auth/accounts.hpp"
 #include "api/auth/password.hpp"
 #include "api/http/server.hpp"
 #include "api/v1/service.hpp"
+#if HOTLINE_HAVE_KB
+#include "api/app/kb_seed.hpp"
+#include "api/v1/kb_routes.hpp"
+#endif
 
 namespace hotline::app {
 
 namespace {
+
+// Blocks until an asynchronous call answers (start-up only).
+template <class T, class F>
+T wait_for(F start) {
+  std::promise<T> p;
+  auto f = p.get_future();
+  start([&p](T v) { p.set_value(std::move(v)); });
+  return f.get();
+}
+
+[[maybe_unused]] std::string today() {
+  auto t = std::time(nullptr);
+  std::tm tm;
+  localtime_r(&t, &tm);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return buf;
+}
 
 class application_impl final : public application {
  public:
@@ -21,7 +46,15 @@ class application_impl final : public application {
       error = "cannot open the data dir " + cfg_.server.data_dir + ": " + ec.message();
       return false;
     }
-    runtime_ = actors::runtime::start({.workers = cfg_.runtime.workers}, *env_);
+    auto index_dir = cfg_.server.data_dir + "/kb-index";
+    bool fresh_index = !std::filesystem::exists(index_dir);
+    runtime_ = actors::runtime::start({.workers = cfg_.runtime.workers, .kb_index_dir = kb_index_dir(index_dir)},
+                                      *env_, clock_, error);
+    if (!runtime_) {
+      error = "cannot start the actor runtime: " + error;
+      return false;
+    }
+    if (!prepare_knowledge_base(fresh_index, error)) return false;
     audit_ = std::make_unique<auth::audit_log>(&runtime_->hub(), clock_);
     accounts_ = std::make_unique<auth::accounts>(*env_, runtime_->writer(), *audit_, clock_,
                                                  auth::accounts_options{
@@ -31,7 +64,7 @@ class application_impl final : public application {
                                                      .kdf_iterations = cfg_.auth.kdf_iterations,
                                                  });
     service_ = std::make_unique<api::api_service>(
-        api::service_deps{cfg_, *env_, *accounts_, runtime_->hub(), metrics_, clock_});
+        api::service_deps{cfg_, *env_, *accounts_, runtime_->hub(), metrics_, clock_, runtime_->knowledge_base()});
     api::server_options so{.listen = cfg_.http.listen,
                            .port = cfg_.http.port,
                            .body_limit = cfg_.http.body_limit,
@@ -49,6 +82,51 @@ class application_impl final : public application {
     log::info("http", "listening",
               {{"addr", cfg_.http.listen + ":" + std::to_string(server_->port())},
                {"tls", cfg_.http.tls_cert.empty() ? "off" : "on"}});
+    return true;
+  }
+
+  static std::string kb_index_dir(const std::string& dir) {
+#if HOTLINE_HAVE_KB
+    return dir;
+#else
+    (void)dir;
+    return {};
+#endif
+  }
+
+  // First start: load the starter knowledge base (N-28 content written for Hotline). An
+  // index that went missing (e.g. after restoring a backup) is rebuilt from LMDB.
+  bool prepare_knowledge_base(bool fresh_index, std::string& error) {
+#if HOTLINE_HAVE_KB
+    auto* kb = runtime_->knowledge_base();
+    if (!kb) return true;
+    if (kb->data().count() == 0) {
+      auto entries = api::parse_entries_jsonl(kb_seed_entries_jsonl());
+      if (auto* e = api::error_of(entries)) {
+        error = "the embedded knowledge base is malformed: " + e->message;
+        return false;
+      }
+      std::string syn_error;
+      auto syn = kb::synonyms::from_json(kb_seed_synonyms_json(), syn_error);
+      auto n = wait_for<kb::kb_result<size_t>>([&](auto done) {
+        kb->import_published(std::move(std::get<std::vector<kb::entry>>(entries)), "seed", done);
+      });
+      if (auto* e = std::get_if<kb::kb_error>(&n)) {
+        error = "loading the starter knowledge base failed: " + e->message;
+        return false;
+      }
+      wait_for<std::optional<kb::kb_error>>([&](auto done) { kb->set_synonyms(std::move(syn), done); });
+      log::info("kb", "loaded the starter knowledge base", {{"entries", std::to_string(std::get<size_t>(n))}});
+    } else if (fresh_index) {
+      auto n = wait_for<kb::kb_result<size_t>>([&](auto done) { kb->reindex(done); });
+      if (auto* e = std::get_if<size_t>(&n)) log::info("kb", "rebuilt the search index", {{"entries", std::to_string(*e)}});
+    }
+    auto swept = wait_for<kb::kb_result<size_t>>([&](auto done) { kb->sweep(today(), done); });
+    if (auto* e = std::get_if<size_t>(&swept); e && *e)
+      log::info("kb", "published or expired entries due today", {{"changed", std::to_string(*e)}});
+#else
+    (void)fresh_index, (void)error;
+#endif
     return true;
   }
 

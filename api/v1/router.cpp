@@ -7,6 +7,17 @@ std::string call::query(const std::string& name, std::string def) const {
   return it == req.query.end() ? def : it->second;
 }
 
+size_t call::limit(size_t def, size_t max) const {
+  auto it = req.query.find("limit");
+  if (it == req.query.end()) return def;
+  size_t n = 0;
+  for (char c : it->second) {
+    if (c < '0' || c > '9' || n > max) return max;
+    n = n * 10 + static_cast<size_t>(c - '0');
+  }
+  return n == 0 ? def : std::min(n, max);
+}
+
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;
   size_t pos = 0;

@@ -3,6 +3,7 @@
 // for a known path with another method gets 405; an unknown path 404. Authenticated
 // routes resolve the session first and answer 401 without one.
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct call {
   void fail(const api_error& e) const { respond(response::error(e)); }
   // The query parameter or `def`.
   std::string query(const std::string& name, std::string def = {}) const;
+  // ?limit=N clamped to [1, max] (default `def`).
+  size_t limit(size_t def = 50, size_t max = 500) const;
 };
 
 class router {
@@ -32,6 +35,8 @@ class router {
   explicit router(authenticator auth) : auth_(std::move(auth)) {}
   void add(std::string method, std::string pattern, bool authenticated, handler h);
   void dispatch(const request& req, respond_fn respond) const;
+  // Keeps an object that registered handlers capturing it alive as long as the router.
+  void keep_alive(std::shared_ptr<void> owner) { owners_.push_back(std::move(owner)); }
 
  private:
   struct route {
@@ -43,6 +48,7 @@ class router {
   static bool match(const route& r, const std::vector<std::string>& path, std::vector<std::string>& params);
   authenticator auth_;
   std::vector<route> routes_;
+  std::vector<std::shared_ptr<void>> owners_;
 };
 
 std::vector<std::string> split_path(const std::string& path);

@@ -9,6 +9,9 @@
 
 #include "api/http/json_body.hpp"
 #include "api/v1/router.hpp"
+#if HOTLINE_HAVE_KB
+#include "api/v1/kb_routes.hpp"
+#endif
 #include "api/ws/protocol.hpp"
 #include "storage/keys.hpp"
 #include "storage/record.hpp"
@@ -120,6 +123,9 @@ struct api_service::impl {
     routes.add("POST", "/v1/users", true, bind(&impl::create_user));
     routes.add("PUT", "/v1/users/{}/password", true, [this](call& c) { set_password(c); });
     routes.add("GET", "/v1/audit", true, bind(&impl::audit));
+#if HOTLINE_HAVE_KB
+    if (d.kb) add_kb_routes(routes, *d.kb, d.env, d.cfg);
+#endif
   }
 
   void healthz(const request&, const principal*, respond_fn& respond) {

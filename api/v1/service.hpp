@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/kb/service.hpp"
 #include "actors/pubsub/subscriber.hpp"
 #include "api/auth/accounts.hpp"
 #include "api/config/config.hpp"
@@ -19,6 +20,7 @@ struct service_deps {
   actors::event_hub& hub;
   server_metrics& metrics;
   const wall_clock& clock;
+  kb::service* kb = nullptr;  // the knowledge base's endpoints, when it runs
 };
 
 class api_service final : public http_handler, public ws_acceptor {

@@ -1,0 +1,573 @@
+#include "api/v1/kb_routes.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "api/http/json_body.hpp"
+#include "storage/keys.hpp"
+#include "storage/record.hpp"
+
+namespace hotline::api {
+
+namespace json = boost::json;
+using auth::role;
+
+namespace {
+
+api_error from_kb(const kb::kb_error& e) {
+  switch (e.what) {
+    case kb::kb_error::kind::not_found: return {404, "not_found", e.message, e.field};
+    case kb::kb_error::kind::forbidden: return {403, "forbidden", e.message, e.field};
+    case kb::kb_error::kind::conflict: return {409, "conflict", e.message, e.field};
+    case kb::kb_error::kind::invalid: return {400, "invalid_value", e.message, e.field};
+  }
+  return {500, "internal", e.message};
+}
+
+bool curator(const auth::principal& p) { return p.has(role::curator) || p.is_admin(); }
+bool reviewer(const auth::principal& p) { return p.has(role::curator) || p.has(role::expert) || p.is_admin(); }
+bool analyst(const auth::principal& p) { return p.has(role::supervisor) || curator(p); }
+
+api_error forbidden(std::string m) { return {403, "forbidden", std::move(m)}; }
+
+std::string today() {
+  auto t = std::time(nullptr);
+  std::tm tm;
+  localtime_r(&t, &tm);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return buf;
+}
+
+bool valid_day(const std::string& d) {
+  return d.size() == 10 && d[4] == '-' && d[7] == '-' &&
+         std::all_of(d.begin(), d.end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
+}
+
+// Milliseconds at local midnight of a YYYY-MM-DD day.
+uint64_t day_start_ms(const std::string& d) {
+  std::tm tm{};
+  tm.tm_year = std::stoi(d.substr(0, 4)) - 1900;
+  tm.tm_mon = std::stoi(d.substr(5, 2)) - 1;
+  tm.tm_mday = std::stoi(d.substr(8, 2));
+  tm.tm_isdst = -1;
+  return static_cast<uint64_t>(std::mktime(&tm)) * 1000;
+}
+
+std::string day_of(uint64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm;
+  localtime_r(&t, &tm);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return buf;
+}
+
+std::vector<std::string> csv(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size() && !s.empty()) {
+    auto comma = s.find(',', pos);
+    auto part = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+// Entry content from a request body; workflow fields in it are ignored.
+result<kb::entry> entry_body(const request& req) {
+  auto body = parse_object(req.body);
+  if (auto* e = error_of(body)) return *e;
+  auto& obj = std::get<json::object>(body);
+  field_reader r{obj};
+  r.only({"question", "phrasings", "answer", "materials", "topic", "subtopic", "region", "tags", "effective",
+          "expires", "sources", "supersedes"});
+  if (r.error) return *r.error;
+  obj["id"] = "new";
+  std::string error;
+  auto e = kb::entry_from_json(obj, error);
+  if (!e) return bad_request("invalid_value", error);
+  return *e;
+}
+
+json::value hit_json(const kb::search_hit& h) {
+  return json::object{{"id", h.id},         {"question", h.question}, {"region", h.region}, {"topic", h.topic},
+                      {"snippet", h.snippet}, {"score", h.score},       {"percent", h.percent}};
+}
+
+json::object counts_json(const std::map<std::string, size_t>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+// The regions an agent of this site sees (N-28): their city, the province, national.
+std::vector<std::string> visible_regions(const config::config& cfg) {
+  return {"city:" + cfg.server.city, "province", "national"};
+}
+
+class kb_routes {
+ public:
+  kb_routes(kb::service& kb, const storage::env& env, const config::config& cfg) : kb_(kb), env_(env), cfg_(cfg) {}
+
+  void add(router& r) {
+    r.add("GET", "/v1/kb/search", true, [this](call& c) { search(c); });
+    r.add("GET", "/v1/kb/entries", true, [this](call& c) { list(c); });
+    r.add("POST", "/v1/kb/entries", true, [this](call& c) { create(c); });
+    r.add("GET", "/v1/kb/entries/{}", true, [this](call& c) { get(c); });
+    r.add("PUT", "/v1/kb/entries/{}", true, [this](call& c) { update(c); });
+    r.add("GET", "/v1/kb/entries/{}/versions", true, [this](call& c) { versions(c); });
+    r.add("GET", "/v1/kb/entries/{}/diff", true, [this](call& c) { diff(c); });
+    r.add("POST", "/v1/kb/entries/{}/submit", true, [this](call& c) { submit(c); });
+    r.add("POST", "/v1/kb/entries/{}/approve", true, [this](call& c) { approve(c); });
+    r.add("POST", "/v1/kb/entries/{}/reject", true, [this](call& c) { reject(c); });
+    r.add("GET", "/v1/kb/entries/{}/comments", true, [this](call& c) { comments(c); });
+    r.add("POST", "/v1/kb/entries/{}/comments", true, [this](call& c) { add_comment(c); });
+    r.add("GET", "/v1/kb/entries/{}/similar", true, [this](call& c) { similar(c); });
+    r.add("POST", "/v1/kb/usage", true, [this](call& c) { usage(c); });
+    r.add("GET", "/v1/kb/synonyms", true, [this](call& c) { get_synonyms(c); });
+    r.add("PUT", "/v1/kb/synonyms", true, [this](call& c) { put_synonyms(c); });
+    r.add("GET", "/v1/kb/export", true, [this](call& c) { export_jsonl(c); });
+    r.add("POST", "/v1/kb/import", true, [this](call& c) { import_jsonl(c); });
+    r.add("POST", "/v1/kb/reindex", true, [this](call& c) { reindex(c); });
+    r.add("GET", "/v1/kb/reports/hot", true, [this](call& c) { report_hot(c); });
+    r.add("GET", "/v1/kb/reports/gaps", true, [this](call& c) { report_gaps(c); });
+    r.add("GET", "/v1/kb/reports/unused", true, [this](call& c) { report_unused(c); });
+  }
+
+ private:
+  // Answers a workflow step with the entry version it wrote.
+  static std::function<void(kb::kb_result<kb::entry>)> entry_reply(const call& c, int status = 200) {
+    return [respond = c.respond, status](kb::kb_result<kb::entry> r) {
+      if (auto* e = std::get_if<kb::kb_error>(&r)) return respond(response::error(from_kb(*e)));
+      respond(response::json(status, json::serialize(kb::to_json(std::get<kb::entry>(r)))));
+    };
+  }
+
+  void search(call& c) {
+    auto q = c.query("q");
+    if (q.empty()) return c.fail(bad_request("missing_field", "q is required: what the caller asks, in plain Chinese", "q"));
+    if (q.size() > 400) return c.fail(bad_request("too_long", "q is longer than 400 bytes", "q"));
+    kb::search_query query;
+    query.text = q;
+    query.topics = csv(c.query("topic"));
+    query.agent_city = cfg_.server.city;
+    query.limit = c.limit(10, 50);
+    auto offset = c.query("offset", "0");
+    query.offset = std::all_of(offset.begin(), offset.end(), ::isdigit) && offset.size() < 7 ? std::stoul(offset) : 0;
+    bool staff = curator(*c.who) || c.who->has(role::expert);
+    // Agents get the published answer in force today, for their region; curators may
+    // widen the filters to check what callers would see elsewhere or on another day.
+    query.regions = staff && !c.query("region").empty() ? csv(c.query("region")) : visible_regions(cfg_);
+    auto date = c.query("date");
+    if (!date.empty() && !valid_day(date)) return c.fail(bad_request("invalid_value", "date must be YYYY-MM-DD", "date"));
+    query.in_force_on = date.empty() ? today() : date;
+    if (staff && !c.query("status").empty()) query.statuses = csv(c.query("status"));
+    kb::search_context ctx{c.who->username, c.who->site, c.query("call_id")};
+    kb_.search(std::move(query), std::move(ctx), [respond = c.respond](kb::kb_result<kb::logged_search> r) {
+      if (auto* e = std::get_if<kb::kb_error>(&r)) return respond(response::error(from_kb(*e)));
+      auto& s = std::get<kb::logged_search>(r);
+      json::array hits;
+      for (const auto& h : s.result.hits) hits.push_back(hit_json(h));
+      respond(response::json(200, json::serialize(json::object{
+                                      {"search_id", s.search_id},
+                                      {"total", s.result.total_estimate},
+                                      {"hits", std::move(hits)},
+                                      {"facets", json::object{{"topic", counts_json(s.result.topic_counts)},
+                                                              {"region", counts_json(s.result.region_counts)}}}})));
+    });
+  }
+
+  void list(call& c) {
+    if (!reviewer(*c.who)) return c.fail(forbidden("listing entries is for curators and experts; agents search"));
+    std::optional<kb::status> state;
+    if (auto s = c.query("state"); !s.empty()) {
+      state = kb::parse_status(s);
+      if (!state) return c.fail(bad_request("invalid_value", "unknown state '" + s + "'", "state"));
+    }
+    auto limit = c.limit();
+    auto items = kb_.data().list(c.query("cursor"), limit + 1, state);
+    bool more = items.size() > limit;
+    if (more) items.resize(limit);
+    json::array out;
+    for (const auto& e : items) out.push_back(kb::to_json(e));
+    json::object body{{"items", std::move(out)}};
+    body["next_cursor"] = more ? json::value(items.back().id) : json::value(nullptr);
+    c.ok(json::serialize(body));
+  }
+
+  void get(call& c) {
+    const auto& id = c.params[0];
+    std::optional<kb::entry> e;
+    if (!reviewer(*c.who)) {
+      e = kb_.data().published(id);  // agents see only the published answer
+    } else if (auto v = c.query("version"); !v.empty()) {
+      if (v.size() > 9 || !std::all_of(v.begin(), v.end(), ::isdigit))
+        return c.fail(bad_request("invalid_value", "version must be a number", "version"));
+      e = kb_.data().version(id, static_cast<uint32_t>(std::stoul(v)));
+    } else {
+      e = kb_.data().latest(id);
+    }
+    if (!e) return c.fail({404, "not_found", "no entry " + id});
+    auto body = kb::to_json(*e);
+    if (auto h = kb_.data().get_head(id)) body["published_version"] = h->published;
+    c.ok(json::serialize(body));
+  }
+
+  void create(call& c) {
+    if (!curator(*c.who)) return c.fail(forbidden("writing entries is for curators"));
+    auto e = entry_body(c.req);
+    if (auto* err = error_of(e)) return c.fail(*err);
+    kb_.create(std::move(std::get<kb::entry>(e)), c.who->username, entry_reply(c, 201));
+  }
+
+  void update(call& c) {
+    if (!curator(*c.who)) return c.fail(forbidden("writing entries is for curators"));
+    auto e = entry_body(c.req);
+    if (auto* err = error_of(e)) return c.fail(*err);
+    kb_.update(c.params[0], std::move(std::get<kb::entry>(e)), c.who->username, entry_reply(c));
+  }
+
+  void versions(call& c) {
+    if (!reviewer(*c.who)) return c.fail(forbidden("version history is for curators and experts"));
+    auto all = kb_.data().versions(c.params[0]);
+    if (all.empty()) return c.fail({404, "not_found", "no entry " + c.params[0]});
+    json::array out;
+    for (const auto& e : all)
+      out.push_back(json::object{{"version", e.version},   {"status", kb::to_string(e.state)},
+                                 {"author", e.author},     {"reviewer", e.reviewer},
+                                 {"updated_ms", e.updated_ms}, {"published_ms", e.published_ms}});
+    c.ok(json::serialize(json::object{{"id", c.params[0]}, {"versions", std::move(out)}}));
+  }
+
+  void diff(call& c) {
+    if (!reviewer(*c.who)) return c.fail(forbidden("diffs are for curators and experts"));
+    auto num = [&](const std::string& name) -> std::optional<uint32_t> {
+      auto v = c.query(name);
+      if (v.empty() || v.size() > 9 || !std::all_of(v.begin(), v.end(), ::isdigit)) return std::nullopt;
+      return static_cast<uint32_t>(std::stoul(v));
+    };
+    auto from = num("from"), to = num("to");
+    if (!from || !to) return c.fail(bad_request("missing_field", "from and to must be version numbers", "from"));
+    auto a = kb_.data().version(c.params[0], *from), b = kb_.data().version(c.params[0], *to);
+    if (!a || !b) return c.fail({404, "not_found", "no such version of " + c.params[0]});
+    json::array changes;
+    for (const auto& ch : kb::diff(*a, *b)) {
+      json::array segs;
+      for (const auto& s : ch.diff) segs.push_back(json::object{{"op", std::string(1, s.op)}, {"text", s.text}});
+      changes.push_back(json::object{{"field", ch.field},
+                                     {"before", json::parse(ch.before)},
+                                     {"after", json::parse(ch.after)},
+                                     {"diff", std::move(segs)}});
+    }
+    c.ok(json::serialize(json::object{{"id", c.params[0]}, {"from", *from}, {"to", *to}, {"changes", std::move(changes)}}));
+  }
+
+  void submit(call& c) {
+    if (!curator(*c.who)) return c.fail(forbidden("submitting for review is for curators"));
+    kb_.submit(c.params[0], c.who->username, entry_reply(c));
+  }
+
+  void approve(call& c) {
+    if (!reviewer(*c.who)) return c.fail(forbidden("reviews are for curators and experts"));
+    std::string publish_at;
+    if (!c.req.body.empty()) {
+      auto body = parse_object(c.req.body);
+      if (auto* e = error_of(body)) return c.fail(*e);
+      field_reader r{std::get<json::object>(body)};
+      r.only({"publish_at"});
+      publish_at = r.string("publish_at", false, 10).value_or("");
+      if (r.error) return c.fail(*r.error);
+    }
+    kb_.approve(c.params[0], c.who->username, publish_at, entry_reply(c));
+  }
+
+  void reject(call& c) {
+    if (!reviewer(*c.who)) return c.fail(forbidden("reviews are for curators and experts"));
+    std::string reason;
+    if (!c.req.body.empty()) {
+      auto body = parse_object(c.req.body);
+      if (auto* e = error_of(body)) return c.fail(*e);
+      field_reader r{std::get<json::object>(body)};
+      r.only({"reason"});
+      reason = r.string("reason", false, 4000).value_or("");
+      if (r.error) return c.fail(*r.error);
+    }
+    kb_.reject(c.params[0], c.who->username, reason, entry_reply(c));
+  }
+
+  void comments(call& c) {
+    if (!reviewer(*c.who)) return c.fail(forbidden("comments are for curators and experts"));
+    json::array out;
+    for (const auto& m : kb_.data().comments(c.params[0]))
+      out.push_back(json::object{{"author", m.author}, {"text", m.text}, {"version", m.version}, {"ts_ms", m.ts_ms}});
+    c.ok(json::serialize(json::object{{"items", std::move(out)}}));
+  }
+
+  void add_comment(call& c) {
+    if (!reviewer(*c.who)) return c.fail(forbidden("comments are for curators and experts"));
+    auto body = parse_object(c.req.body);
+    if (auto* e = error_of(body)) return c.fail(*e);
+    field_reader r{std::get<json::object>(body)};
+    r.only({"text"});
+    auto text = r.string("text", true, 4000);
+    if (r.error) return c.fail(*r.error);
+    kb_.add_comment(c.params[0], c.who->username, *text, [respond = c.respond](std::optional<kb::kb_error> e) {
+      respond(e ? response::error(from_kb(*e)) : response::json(201, R"({"ok":true})"));
+    });
+  }
+
+  void similar(call& c) {
+    kb::search_query filters;
+    filters.regions = visible_regions(cfg_);
+    filters.in_force_on = today();
+    filters.agent_city = cfg_.server.city;
+    filters.limit = c.limit(5, 20);
+    kb_.more_like_this(c.params[0], std::move(filters),
+                       [respond = c.respond](kb::kb_result<std::vector<kb::search_hit>> r) {
+                         if (auto* e = std::get_if<kb::kb_error>(&r)) return respond(response::error(from_kb(*e)));
+                         json::array hits;
+                         for (const auto& h : std::get<std::vector<kb::search_hit>>(r)) hits.push_back(hit_json(h));
+                         respond(response::json(200, json::serialize(json::object{{"hits", std::move(hits)}})));
+                       });
+  }
+
+  void usage(call& c) {
+    auto body = parse_object(c.req.body);
+    if (auto* e = error_of(body)) return c.fail(*e);
+    field_reader r{std::get<json::object>(body)};
+    r.only({"search_id", "entry", "action", "call_id"});
+    auto search_id = r.string("search_id", false, 32).value_or("");
+    auto entry = r.string("entry", true, 64);
+    auto action = r.string("action", true, 16);
+    auto call_id = r.string("call_id", false, 64).value_or("");
+    if (r.error) return c.fail(*r.error);
+    kb_.record_usage(search_id, *entry, *action, {c.who->username, c.who->site, call_id},
+                     [respond = c.respond](std::optional<kb::kb_error> e) {
+                       respond(e ? response::error(from_kb(*e)) : response::json(201, R"({"ok":true})"));
+                     });
+  }
+
+  void get_synonyms(call& c) {
+    json::array groups;
+    for (const auto& g : kb_.current_synonyms()->groups()) {
+      json::array a;
+      for (const auto& t : g) a.emplace_back(t);
+      groups.push_back(std::move(a));
+    }
+    c.ok(json::serialize(json::object{{"groups", std::move(groups)}}));
+  }
+
+  void put_synonyms(call& c) {
+    if (!curator(*c.who)) return c.fail(forbidden("the synonym dictionary is kept by curators"));
+    auto body = parse_object(c.req.body);
+    if (auto* e = error_of(body)) return c.fail(*e);
+    auto& obj = std::get<json::object>(body);
+    field_reader r{obj};
+    r.only({"groups"});
+    if (r.error) return c.fail(*r.error);
+    auto* g = obj.if_contains("groups");
+    if (!g) return c.fail(bad_request("missing_field", "field 'groups' is required", "groups"));
+    std::string error;
+    auto syn = kb::synonyms::from_json(json::serialize(*g), error);
+    if (!error.empty()) return c.fail(bad_request("invalid_value", error, "groups"));
+    kb_.set_synonyms(std::move(syn), [respond = c.respond](std::optional<kb::kb_error> e) {
+      respond(e ? response::error(from_kb(*e)) : response::no_content());
+    });
+  }
+
+  void export_jsonl(call& c) {
+    if (!curator(*c.who)) return c.fail(forbidden("export is for curators"));
+    std::string out;
+    kb_.data().for_each_published([&](const kb::entry& e) {
+      out += json::serialize(kb::to_json(e));
+      out += '\n';
+    });
+    c.respond({200, "application/x-ndjson", std::move(out), {}});
+  }
+
+  void import_jsonl(call& c) {
+    if (!curator(*c.who)) return c.fail(forbidden("import is for curators"));
+    auto entries = parse_entries_jsonl(c.req.body);
+    if (auto* e = error_of(entries)) return c.fail(*e);
+    kb_.import_published(std::move(std::get<std::vector<kb::entry>>(entries)), c.who->username,
+                         [respond = c.respond](kb::kb_result<size_t> r) {
+                           if (auto* e = std::get_if<kb::kb_error>(&r)) return respond(response::error(from_kb(*e)));
+                           respond(response::json(200, json::serialize(json::object{{"imported", std::get<size_t>(r)}})));
+                         });
+  }
+
+  void reindex(call& c) {
+    if (!c.who->is_admin()) return c.fail(forbidden("reindexing is for admins"));
+    kb_.reindex([respond = c.respond](kb::kb_result<size_t> r) {
+      if (auto* e = std::get_if<kb::kb_error>(&r)) return respond(response::error(from_kb(*e)));
+      respond(response::json(200, json::serialize(json::object{{"indexed", std::get<size_t>(r)}})));
+    });
+  }
+
+  // [from, to] as days; default: the last 7 days. Keys of the log tables are
+  // time-ordered ids, so the range is one cursor scan.
+  std::optional<api_error> range(const call& c, std::string& lo, std::string& hi) const {
+    auto from = c.query("from"), to = c.query("to", today());
+    if (from.empty()) from = day_of(day_start_ms(to) - 6 * 86'400'000ull);
+    if (!valid_day(from) || !valid_day(to)) return bad_request("invalid_value", "from and to must be YYYY-MM-DD", "from");
+    lo = storage::be64(day_start_ms(from) << 16);
+    hi = storage::be64((day_start_ms(to) + 86'400'000ull) << 16);
+    return std::nullopt;
+  }
+
+  void report_hot(call& c) {
+    if (!analyst(*c.who)) return c.fail(forbidden("reports are for supervisors and curators"));
+    std::string lo, hi;
+    if (auto err = range(c, lo, hi)) return c.fail(*err);
+    std::map<std::string, size_t> queries, by_day;
+    std::map<std::string, std::pair<size_t, size_t>> entries;  // opened, used
+    auto txn = env_.read();
+    txn.scan(storage::table::kb_searches, lo, hi, [&](std::string_view k, std::string_view v) {
+      auto o = storage::decode_record(v);
+      if (!o) return true;
+      if (auto* q = o->if_contains("q"); q && q->is_string()) ++queries[std::string(q->as_string())];
+      if (auto id = storage::from_be64(k)) ++by_day[day_of(storage::millis_of(*id))];
+      return true;
+    });
+    txn.scan(storage::table::kb_usage, lo, hi, [&](std::string_view, std::string_view v) {
+      auto o = storage::decode_record(v);
+      if (!o) return true;
+      auto* e = o->if_contains("entry");
+      auto* a = o->if_contains("action");
+      if (!e || !e->is_string() || !a || !a->is_string()) return true;
+      auto& counts = entries[std::string(e->as_string())];
+      (a->as_string() == "used" ? counts.second : counts.first)++;
+      return true;
+    });
+    auto limit = c.limit(20, 200);
+    std::vector<std::pair<std::string, size_t>> top(queries.begin(), queries.end());
+    std::sort(top.begin(), top.end(), [](auto& a, auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
+    json::array q_out, e_out, d_out;
+    for (size_t i = 0; i < top.size() && i < limit; ++i)
+      q_out.push_back(json::object{{"q", top[i].first}, {"searches", top[i].second}});
+    std::vector<std::pair<std::string, std::pair<size_t, size_t>>> top_e(entries.begin(), entries.end());
+    std::sort(top_e.begin(), top_e.end(), [](auto& a, auto& b) {
+      return a.second.second + a.second.first > b.second.second + b.second.first;
+    });
+    std::map<std::string, size_t> by_topic;
+    for (size_t i = 0; i < top_e.size(); ++i) {
+      auto e = kb_.data().published(top_e[i].first);
+      if (!e) e = kb_.data().latest(top_e[i].first);
+      std::string topic = e ? e->topic : "";
+      by_topic[topic] += top_e[i].second.first + top_e[i].second.second;
+      if (i < limit)
+        e_out.push_back(json::object{{"id", top_e[i].first},
+                                     {"question", e ? e->question : ""},
+                                     {"topic", topic},
+                                     {"region", e ? e->region : ""},
+                                     {"opened", top_e[i].second.first},
+                                     {"used", top_e[i].second.second}});
+    }
+    for (const auto& [d, n] : by_day) d_out.push_back(json::object{{"day", d}, {"searches", n}});
+    c.ok(json::serialize(json::object{{"queries", std::move(q_out)},
+                                      {"entries", std::move(e_out)},
+                                      {"by_day", std::move(d_out)},
+                                      {"by_topic", counts_json(by_topic)}}));
+  }
+
+  void report_gaps(call& c) {
+    if (!analyst(*c.who)) return c.fail(forbidden("reports are for supervisors and curators"));
+    std::string lo, hi;
+    if (auto err = range(c, lo, hi)) return c.fail(*err);
+    auto txn = env_.read();
+    std::set<std::string> clicked;  // search ids that led to an opened/used entry
+    txn.scan(storage::table::kb_usage, lo, {}, [&](std::string_view, std::string_view v) {
+      auto o = storage::decode_record(v);
+      if (auto* s = o ? o->if_contains("search_id") : nullptr; s && s->is_string()) clicked.insert(std::string(s->as_string()));
+      return true;
+    });
+    std::map<std::string, size_t> no_result, no_click;
+    txn.scan(storage::table::kb_searches, lo, hi, [&](std::string_view k, std::string_view v) {
+      auto o = storage::decode_record(v);
+      auto* q = o ? o->if_contains("q") : nullptr;
+      if (!q || !q->is_string()) return true;
+      auto* total = o->if_contains("total");
+      bool empty = total && total->is_int64() && total->as_int64() == 0;
+      auto id = storage::from_be64(k);
+      if (empty) ++no_result[std::string(q->as_string())];
+      else if (id && !clicked.count(std::to_string(*id))) ++no_click[std::string(q->as_string())];
+      return true;
+    });
+    auto top = [&](const std::map<std::string, size_t>& m) {
+      std::vector<std::pair<std::string, size_t>> v(m.begin(), m.end());
+      std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
+      json::array out;
+      for (size_t i = 0; i < v.size() && i < c.limit(50, 500); ++i)
+        out.push_back(json::object{{"q", v[i].first}, {"searches", v[i].second}});
+      return out;
+    };
+    c.ok(json::serialize(json::object{{"no_result", top(no_result)}, {"no_click", top(no_click)}}));
+  }
+
+  void report_unused(call& c) {
+    if (!analyst(*c.who)) return c.fail(forbidden("reports are for supervisors and curators"));
+    std::set<std::string> used;
+    auto txn = env_.read();
+    txn.scan(storage::table::kb_usage, {}, {}, [&](std::string_view, std::string_view v) {
+      auto o = storage::decode_record(v);
+      if (auto* e = o ? o->if_contains("entry") : nullptr; e && e->is_string()) used.insert(std::string(e->as_string()));
+      return true;
+    });
+    json::array out;
+    size_t published = 0;
+    kb_.data().for_each_published([&](const kb::entry& e) {
+      ++published;
+      if (!used.count(e.id))
+        out.push_back(json::object{{"id", e.id}, {"question", e.question}, {"topic", e.topic}, {"region", e.region}});
+    });
+    c.ok(json::serialize(json::object{{"published", published}, {"never_used", std::move(out)}}));
+  }
+
+  kb::service& kb_;
+  const storage::env& env_;
+  const config::config& cfg_;
+};
+
+}  // namespace
+
+result<std::vector<kb::entry>> parse_entries_jsonl(std::string_view text) {
+  std::vector<kb::entry> out;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    auto obj = parse_object(line);
+    if (auto* e = error_of(obj)) {
+      auto err = *e;
+      err.message = "line " + std::to_string(line_no) + ": " + err.message;
+      return err;
+    }
+    std::string error;
+    auto e = kb::entry_from_json(std::get<json::object>(obj), error);
+    if (!e) return bad_request("invalid_value", "line " + std::to_string(line_no) + ": " + error);
+    out.push_back(std::move(*e));
+  }
+  if (out.empty()) return bad_request("bad_json", "no entries: one JSON object per line expected");
+  return out;
+}
+
+void add_kb_routes(router& r, kb::service& kb, const storage::env& env, const config::config& cfg) {
+  // The routes object lives as long as the router: owned by a static registry would be
+  // wrong with several apps in one process (tests), so the router keeps it alive.
+  auto routes = std::make_shared<kb_routes>(kb, env, cfg);
+  routes->add(r);
+  r.keep_alive(routes);
+}
+
+}  // namespace hotline::api

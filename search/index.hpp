@@ -1,0 +1,76 @@
+#pragma once
+// The Xapian index of published knowledge-base entries. Derived from LMDB, rebuildable at
+// any time (`hotline kb reindex`). One index_writer per database (Xapian allows one
+// writer); any number of index_readers, each used by one thread at a time.
+//
+// Chinese text is indexed as CJK n-grams (unigrams + bigrams). Queries are built by hand
+// as the OR of the query's n-grams (Xapian 1.4's parser would AND every n-gram, see
+// DEPENDENCIES.md §7), with synonym groups as OP_SYNONYM, so BM25 ranks by overlap.
+// Question and phrasings weigh more than tags, tags more than the answer.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "search/entry.hpp"
+#include "search/synonyms.hpp"
+
+namespace hotline::kb {
+
+struct search_query {
+  std::string text;                   // what the agent typed, no segmentation needed
+  std::vector<std::string> topics;    // only these topics (empty: all)
+  std::vector<std::string> regions;   // only these regions (empty: all)
+  std::vector<std::string> statuses;  // only these states (empty: published)
+  std::string in_force_on;            // YYYY-MM-DD: only entries in force that day (empty: any)
+  std::string agent_city;             // region precedence: this city, then province, then national
+  size_t offset = 0;
+  size_t limit = 10;
+  bool facets = true;
+  bool snippets = true;
+};
+
+struct search_hit {
+  std::string id;
+  double score = 0;  // after region precedence
+  int percent = 0;   // Xapian's relevance percentage
+  std::string question;
+  std::string region;
+  std::string topic;
+  std::string snippet;  // answer excerpt with matches in <b>…</b>, HTML-escaped
+};
+
+struct search_result {
+  std::vector<search_hit> hits;
+  size_t total_estimate = 0;
+  std::map<std::string, size_t> topic_counts;   // facets over all matches
+  std::map<std::string, size_t> region_counts;
+};
+
+class index_writer {
+ public:
+  // Opens or creates the database in `dir`. nullptr with `error` set on failure (e.g.
+  // another writer holds the lock).
+  static std::unique_ptr<index_writer> open(const std::string& dir, std::string& error);
+  virtual ~index_writer() = default;
+  virtual void upsert(const entry& e) = 0;    // replaces the document of e.id
+  virtual void remove(const std::string& id) = 0;
+  virtual void remove_all() = 0;              // before a full rebuild
+  virtual bool commit(std::string& error) = 0;  // makes changes visible to readers
+  virtual size_t size() const = 0;
+};
+
+class index_reader {
+ public:
+  static std::unique_ptr<index_reader> open(const std::string& dir, std::string& error);
+  virtual ~index_reader() = default;
+  // Sees the latest commit (cheap when nothing changed).
+  virtual void refresh() = 0;
+  virtual search_result search(const search_query& q, const synonyms& syn) = 0;
+  // Entries like `id` (by its most telling terms), with the same filters as `q` (its
+  // text is ignored); `id` itself is left out.
+  virtual std::vector<search_hit> more_like_this(const std::string& id, const search_query& q) = 0;
+};
+
+}  // namespace hotline::kb
