@@ -215,6 +215,9 @@ std::error_code env::backup(const std::string& dest_dir) const {
   if (fs_ec) return fs_ec;
   if (!std::filesystem::is_empty(dest_dir, fs_ec) || fs_ec)
     return fs_ec ? fs_ec : std::make_error_code(std::errc::directory_not_empty);
+  // The copy runs a read transaction: like read_txn, it must keep map growth out, or a
+  // commit's mdb_env_set_mapsize remaps the file under it (SIGSEGV in mdb_env_copy2).
+  std::shared_lock no_growth(impl_->resize);
   return from_mdb(mdb_env_copy2(impl_->mdb, dest_dir.c_str(), MDB_CP_COMPACT));
 }
 
