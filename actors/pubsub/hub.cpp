@@ -7,6 +7,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "actors/runtime/log.hpp"
+
 namespace hotline::actors {
 
 namespace {
@@ -32,11 +34,18 @@ void forget(hub_pointer self, uint64_t id) {
   }
 }
 
-hub_actor::behavior_type hub_behavior(hub_pointer self) {
+// Takes its limits as an argument (CAF 0.17's spawn also dereferences an empty
+// argument tuple when there is none, which UBSan reports).
+hub_actor::behavior_type hub_behavior(hub_pointer self, hub_limits limits) {
   return {
       [=](atoms::subscribe_atom, const std::string& topic, std::shared_ptr<subscriber>& s) {
+        auto& topics = self->state.topics;
+        if (topics.size() >= limits.max_topics && !topics.count(topic)) {
+          log::warn("hub", "topic table full: subscription refused", {{"topic", topic}});
+          return;
+        }
         auto id = s->id();
-        self->state.topics[topic].subscribers[id] = std::move(s);
+        topics[topic].subscribers[id] = std::move(s);
       },
       [=](atoms::unsub_atom, const std::string& topic, uint64_t id) {
         auto it = self->state.topics.find(topic);
@@ -70,6 +79,6 @@ hub_actor::behavior_type hub_behavior(hub_pointer self) {
 
 }  // namespace
 
-hub_actor spawn_hub(caf::actor_system& sys) { return sys.spawn(hub_behavior); }
+hub_actor spawn_hub(caf::actor_system& sys, hub_limits limits) { return sys.spawn(hub_behavior, limits); }
 
 }  // namespace hotline::actors

@@ -23,6 +23,10 @@ using hub_actor = caf::typed_actor<
     // sync -> answered once everything sent to the hub before it has been delivered.
     caf::replies_to<atoms::sync_atom>::with<bool>>;
 
-hub_actor spawn_hub(caf::actor_system& sys);
+struct hub_limits {
+  size_t max_topics = 100'000;  // a subscription to one more topic is refused (and logged)
+};
+
+hub_actor spawn_hub(caf::actor_system& sys, hub_limits limits = {});
 
 }  // namespace hotline::actors

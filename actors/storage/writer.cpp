@@ -4,6 +4,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
+#include <algorithm>
 #include <vector>
 
 #include "actors/storage/errors.hpp"
@@ -30,7 +31,8 @@ void commit_pending(writer_pointer self) {
   st.flush_queued = false;
   if (st.batches.empty()) return;
   auto results = st.env->commit(st.batches);
-  ++st.commit_no;
+  // Number only commits that wrote something, so `sync` never names a failed one.
+  if (std::any_of(results.begin(), results.end(), [](const std::error_code& ec) { return !ec; })) ++st.commit_no;
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i]) st.promises[i].deliver(storage::make_error(static_cast<storage::errc>(results[i].value())));
     else st.promises[i].deliver(st.commit_no);
