@@ -23,7 +23,7 @@ class category final : public std::error_category {
       case errc::not_found: return "not found";
       case errc::key_exists: return "key already exists";
       case errc::disk_full: return "disk full: the commit was not written";
-      case errc::io_error: return "I/O error while committing";
+      case errc::io_error: return "I/O error while committing (a short write: disk full, quota or a failing disk)";
       case errc::corrupted: return "data corrupted";
       case errc::bad_value: return "key or value too large";
       case errc::version_mismatch: return "data directory has an incompatible format";
@@ -48,7 +48,9 @@ std::error_code from_mdb(int rc) noexcept {
     case MDB_SUCCESS: return {};
     case MDB_NOTFOUND: return errc::not_found;
     case MDB_KEYEXIST: return errc::key_exists;
-    case ENOSPC: return errc::disk_full;
+    case ENOSPC:
+    case EFBIG:  // the file size limit (RLIMIT_FSIZE, quota): no room, as for a full disk
+    case EDQUOT: return errc::disk_full;
     case EIO: return errc::io_error;
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:

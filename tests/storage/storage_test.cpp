@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <csignal>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -528,6 +531,47 @@ TEST(keys, time_ordered_ids_spill_into_the_next_ms_after_65536) {
     last = id;
   }
   EXPECT_EQ(millis_of(last), t0 + 1);
+}
+
+
+// --- a full disk ---------------------------------------------------------------------
+
+// RLIMIT_FSIZE stands in for a full disk: writes past it fail like ENOSPC would. The
+// commit that hits it must fail cleanly, leave everything committed before intact, and
+// the env must keep serving reads and, once there is room again, writes.
+TEST_F(env_test, full_disk_is_a_clear_error_and_loses_nothing) {
+  write_batch first;
+  first.put(table::users, "before", user_record("before"));
+  ASSERT_FALSE(commit_one(first));
+  auto file_size = std::filesystem::file_size(data_dir() + "/data.mdb");
+
+  signal(SIGXFSZ, SIG_IGN);  // the write fails with EFBIG instead of killing the process
+  rlimit old{};
+  getrlimit(RLIMIT_FSIZE, &old);
+  rlimit tight = old;
+  tight.rlim_cur = file_size + 64 * 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &tight), 0);
+  std::error_code failure;
+  size_t committed = 0;
+  for (int i = 0; i < 1000 && !failure; ++i) {
+    write_batch big;
+    big.put(table::stress, be64(static_cast<uint64_t>(i)), std::string(32 * 1024, 'x'));
+    failure = commit_one(big);
+    if (!failure) ++committed;
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  signal(SIGXFSZ, SIG_DFL);
+
+  // LMDB reports a short write (what a full disk or a size limit gives) as EIO; an
+  // ENOSPC from the syscall maps to disk_full. Either way: an error, not a crash.
+  EXPECT_TRUE(failure == errc::disk_full || failure == errc::io_error) << failure.message();
+  EXPECT_TRUE(get(table::users, "before"));
+  EXPECT_EQ(count(table::stress), committed);
+  write_batch after;
+  after.put(table::users, "after", user_record("after"));
+  EXPECT_FALSE(commit_one(after));  // room again: the env still works
+  env_.reset();
+  EXPECT_TRUE(verify(data_dir()).ok());
 }
 
 }  // namespace
