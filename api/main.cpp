@@ -20,6 +20,15 @@
 #include "api/config/config.hpp"
 #include "storage/env.hpp"
 #include "storage/verify.hpp"
+#if HOTLINE_HAVE_KB
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "actors/kb/store.hpp"
+#include "api/v1/kb_routes.hpp"
+#endif
 
 namespace {
 
@@ -35,6 +44,10 @@ usage:
                                              (password read from stdin; generated and printed if stdin is empty)
   hotline user passwd NAME [--config FILE]   set a password (read from stdin); also lifts a lockout
   hotline user list [--config FILE]
+  hotline kb reindex [--config FILE]         rebuild the knowledge-base search index from LMDB (server stopped)
+  hotline kb import FILE.jsonl [--config FILE]   import entries as published (one JSON object per line)
+  hotline kb export [FILE.jsonl] [--config FILE] export the published entries (default: stdout)
+  hotline kb import-docs DIR [--issuer X] [--config FILE]  store every *.md / *.txt in DIR as a policy document
   hotline config-defaults                    print the default configuration as TOML
   hotline version
 
@@ -244,6 +257,96 @@ int cmd_user(const args& a) {
   return 2;
 }
 
+#if HOTLINE_HAVE_KB
+int cmd_kb(const args& a) {
+  if (a.positional.size() < 2) return std::cerr << usage, 2;
+  config::config cfg;
+  if (!load_config(a, cfg)) return 2;
+  std::error_code ec;
+  auto env = storage::env::open({.dir = cfg.server.data_dir}, ec);
+  if (!env) return std::cerr << "hotline: cannot open " << cfg.server.data_dir << ": " << ec.message() << "\n", 1;
+  const auto& verb = a.positional[1];
+  if (verb == "export") {
+    // Read-only: works beside a running server.
+    kb::store data(*env);
+    std::ofstream file;
+    if (a.positional.size() > 2) file.open(a.positional[2]);
+    std::ostream& out = a.positional.size() > 2 ? file : std::cout;
+    auto n = data.for_each_published([&](const kb::entry& e) { out << boost::json::serialize(kb::to_json(e)) << "\n"; });
+    std::cerr << "exported " << n << " entries\n";
+    return out ? 0 : 1;
+  }
+  system_wall_clock clock;
+  std::string error;
+  auto rt = actors::runtime::start({.workers = 1, .kb_index_dir = cfg.server.data_dir + "/kb-index", .kb_searchers = 1},
+                                   *env, clock, error);
+  if (!rt) return std::cerr << "hotline: " << error << " (is the server running? use the API instead)\n", 1;
+  auto* kb = rt->knowledge_base();
+  int rc = 0;
+  if (verb == "reindex") {
+    std::promise<kb::kb_result<size_t>> p;
+    kb->reindex([&](kb::kb_result<size_t> r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    if (auto* e = std::get_if<kb::kb_error>(&r)) std::cerr << "hotline: " << e->message << "\n", rc = 1;
+    else std::cout << "indexed " << std::get<size_t>(r) << " published entries\n";
+  } else if (verb == "import" && a.positional.size() == 3) {
+    std::ifstream in(a.positional[2]);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto entries = api::parse_entries_jsonl(text.str());
+    if (auto* e = api::error_of(entries)) {
+      std::cerr << "hotline: " << a.positional[2] << ": " << e->message << "\n";
+      rc = 1;
+    } else {
+      std::promise<kb::kb_result<size_t>> p;
+      kb->import_published(std::move(std::get<std::vector<kb::entry>>(entries)), "cli",
+                           [&](kb::kb_result<size_t> r) { p.set_value(std::move(r)); });
+      auto r = p.get_future().get();
+      if (auto* e = std::get_if<kb::kb_error>(&r)) std::cerr << "hotline: " << e->message << "\n", rc = 1;
+      else std::cout << "imported " << std::get<size_t>(r) << " entries\n";
+    }
+  } else if (verb == "import-docs" && a.positional.size() == 3) {
+    std::vector<kb::document> docs;
+    std::error_code dir_ec;
+    for (const auto& f : std::filesystem::directory_iterator(a.positional[2], dir_ec)) {
+      auto ext = f.path().extension().string();
+      if (!f.is_regular_file() || (ext != ".md" && ext != ".txt")) continue;
+      std::ifstream in(f.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      kb::document d;
+      d.text = text.str();
+      d.format = ext == ".md" ? "markdown" : "text";
+      d.issuer = a.options.count("issuer") ? a.options.at("issuer") : "";
+      // The title is the first heading (Markdown) or the first line, else the file name.
+      std::istringstream lines(d.text);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        d.title = line.rfind("# ", 0) == 0 ? line.substr(2) : line;
+        break;
+      }
+      if (d.title.empty() || d.title.size() > 500) d.title = f.path().stem().string();
+      docs.push_back(std::move(d));
+    }
+    if (dir_ec || docs.empty()) {
+      std::cerr << "hotline: no .md or .txt files in " << a.positional[2] << "\n";
+      rc = 1;
+    } else {
+      std::promise<kb::kb_result<std::vector<std::string>>> p;
+      kb->add_documents(std::move(docs), "cli", [&](auto r) { p.set_value(std::move(r)); });
+      auto r = p.get_future().get();
+      if (auto* e = std::get_if<kb::kb_error>(&r)) std::cerr << "hotline: " << e->message << "\n", rc = 1;
+      else std::cout << "imported " << std::get<std::vector<std::string>>(r).size() << " documents\n";
+    }
+  } else {
+    std::cerr << usage;
+    rc = 2;
+  }
+  rt->shutdown(5000);
+  return rc;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -259,6 +362,9 @@ int main(int argc, char** argv) {
   if (cmd == "backup") return cmd_backup(a);
   if (cmd == "verify") return cmd_verify(a);
   if (cmd == "user") return cmd_user(a);
+#if HOTLINE_HAVE_KB
+  if (cmd == "kb") return cmd_kb(a);
+#endif
   if (cmd == "version") return std::cout << "hotline 0.1.0\n", 0;
   if (cmd == "config-defaults") return std::cout << config::defaults_toml(), 0;
   if (cmd == "help" || cmd == "--help" || cmd == "-h") return std::cout << usage, 0;

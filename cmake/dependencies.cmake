@@ -20,3 +20,12 @@ pkg_check_modules(LMDB REQUIRED IMPORTED_TARGET lmdb)
 
 # tomlplusplus 3.3 in Debian: header-only use keeps it simple (one TU compiles it).
 find_path(TOMLPP_INCLUDE_DIR toml++/toml.h REQUIRED)
+
+# Xapian 1.4.22's config sets XAPIAN_INCLUDE_DIR / XAPIAN_LIBRARIES only (GPL-2+: see
+# DEPENDENCIES.md before shipping a binary that links it). Used by search/ alone.
+find_package(xapian 1.4.22 REQUIRED)
+if(NOT TARGET Xapian::xapian)
+  add_library(Xapian::xapian INTERFACE IMPORTED)
+  set_target_properties(Xapian::xapian PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${XAPIAN_INCLUDE_DIR}" INTERFACE_LINK_LIBRARIES "${XAPIAN_LIBRARIES}")
+endif()

@@ -44,16 +44,50 @@ struct search_hit {
 struct search_result {
   std::vector<search_hit> hits;
   size_t total_estimate = 0;
-  std::map<std::string, size_t> topic_counts;   // facets over all matches
+  // Facets: exact over all matches when they are at most ranking_options::
+  // facet_checkatleast, otherwise over the (at least that many) matches examined.
+  std::map<std::string, size_t> topic_counts;
   std::map<std::string, size_t> region_counts;
+  std::string error;  // empty unless the index failed (then no hits): Xapian's message
+};
+
+// How much one occurrence of a word counts, per field (the wdf per occurrence). Fixed
+// when a document is indexed; the defaults are the measured ones (README.md), the
+// others exist so the relevance test can compare variants.
+struct field_weights {
+  unsigned question = 3;
+  unsigned phrasing = 3;
+  unsigned tag = 2;
+  unsigned body = 1;  // answer and materials
+};
+
+// Query-time ranking, defaults measured on the relevance set (README.md).
+struct ranking_options {
+  // Region precedence: a hit's score is multiplied by the factor of its region's rank
+  // for the agent (region_rank), so a local version wins a near tie, not a clear loss.
+  double city_factor = 1.0;
+  double province_factor = 0.97;
+  double national_factor = 0.94;
+  double other_city_factor = 0.90;   // only seen when the filters let other cities through
+  size_t precedence_window = 30;     // candidates re-ranked beyond offset + limit
+  // Facets count at least this many matches (every match when there are fewer, so the
+  // counts are exact for any query matching <= 2000 entries); 0: always every match.
+  // Exact counting at 100k entries cost +15-40 % p99 in the bench (README.md).
+  size_t facet_checkatleast = 2000;
+  // BM25: k1 saturates repeated words (2 rather than Xapian's 1: the field weights
+  // multiply wdf, and saturating early flattens them), b normalises by length.
+  double bm25_k1 = 2.0;
+  double bm25_b = 0.5;
 };
 
 class index_writer {
  public:
   // Opens or creates the database in `dir`. nullptr with `error` set on failure (e.g.
   // another writer holds the lock).
-  static std::unique_ptr<index_writer> open(const std::string& dir, std::string& error);
+  static std::unique_ptr<index_writer> open(const std::string& dir, std::string& error,
+                                            const field_weights& weights = {});
   virtual ~index_writer() = default;
+  // Failures of these three are reported by the next commit().
   virtual void upsert(const entry& e) = 0;    // replaces the document of e.id
   virtual void remove(const std::string& id) = 0;
   virtual void remove_all() = 0;              // before a full rebuild
@@ -63,7 +97,8 @@ class index_writer {
 
 class index_reader {
  public:
-  static std::unique_ptr<index_reader> open(const std::string& dir, std::string& error);
+  static std::unique_ptr<index_reader> open(const std::string& dir, std::string& error,
+                                            const ranking_options& ranking = {});
   virtual ~index_reader() = default;
   // Sees the latest commit (cheap when nothing changed).
   virtual void refresh() = 0;

@@ -18,6 +18,20 @@
 
 namespace hotline::kb {
 
+// A policy document imported as a source (plain text or Markdown), kept verbatim so an
+// entry's `sources[].link` can point at it ("doc:<id>").
+struct document {
+  std::string id;  // assigned on import
+  std::string title;
+  std::string issuer;
+  std::string number;
+  std::string date;
+  std::string format;  // "markdown" | "text"
+  std::string text;
+  std::string imported_by;
+  uint64_t imported_ms = 0;
+};
+
 // Who searched, from where: stored with the search for the analytics.
 struct search_context {
   std::string user;
@@ -63,6 +77,10 @@ class service {
   virtual void search(search_query q, search_context ctx, std::function<void(kb_result<logged_search>)> done) = 0;
   virtual void more_like_this(std::string id, search_query filters,
                               std::function<void(kb_result<std::vector<search_hit>>)> done) = 0;
+  // Stores the documents in one commit; answers with their ids.
+  virtual void add_documents(std::vector<document> docs, std::string user,
+                             std::function<void(kb_result<std::vector<std::string>>)> done) = 0;
+
   // An agent opened (or used on a call) an entry found by a search (N-29).
   virtual void record_usage(std::string search_id, std::string entry_id, std::string action, search_context ctx,
                             std::function<void(std::optional<kb_error>)> done) = 0;

@@ -301,6 +301,29 @@ class service_impl final : public service {
     caf::anon_send(next_searcher(), run_atom::value, search_job{std::move(job)});
   }
 
+  void add_documents(std::vector<document> docs, std::string user,
+                     std::function<void(kb_result<std::vector<std::string>>)> done) override {
+    storage::write_batch b;
+    std::vector<std::string> ids;
+    auto now = clock_.now_ms();
+    for (auto& d : docs) {
+      if (d.title.empty() || d.text.empty())
+        return done(kb_error{kb_error::kind::invalid, "a document needs a title and text", "title"});
+      if (d.format != "markdown" && d.format != "text")
+        return done(kb_error{kb_error::kind::invalid, "format must be markdown or text", "format"});
+      auto id = next_log_id(now);
+      ids.push_back(std::to_string(id));
+      boost::json::object o{{"id", ids.back()},   {"title", d.title},   {"issuer", d.issuer}, {"number", d.number},
+                            {"date", d.date},      {"format", d.format}, {"text", d.text},     {"bytes", d.text.size()},
+                            {"imported_by", user}, {"imported_ms", now}};
+      b.put(storage::table::kb_documents, storage::be64(id), storage::encode_record(std::move(o), 1));
+    }
+    bg_writer_.write(std::move(b), [done, ids = std::move(ids)](std::error_code ec, uint64_t) {
+      if (ec) return done(storage_error(ec));
+      done(ids);
+    });
+  }
+
   void record_usage(std::string search_id, std::string entry_id, std::string action, search_context ctx,
                     std::function<void(std::optional<kb_error>)> done) override {
     if (action != "opened" && action != "used")

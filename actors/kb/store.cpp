@@ -145,6 +145,40 @@ uint64_t store::max_numeric_id() const {
 
 size_t store::count() const { return env_.read().count(table::kb_entries); }
 
+std::vector<json::object> store::documents(const std::string& before_id, size_t limit) const {
+  std::vector<json::object> out;
+  std::string before;
+  if (!before_id.empty()) {
+    uint64_t n = 0;
+    for (char ch : before_id) n = n * 10 + static_cast<uint64_t>(ch >= '0' && ch <= '9' ? ch - '0' : 0);
+    before = storage::be64(n);
+  }
+  auto txn = env_.read();
+  txn.scan_reverse(table::kb_documents, before, [&](std::string_view, std::string_view v) {
+    if (auto o = storage::decode_record(v)) {
+      o->erase("text");
+      o->erase("v");
+      out.push_back(std::move(*o));
+    }
+    return out.size() < limit;
+  });
+  return out;
+}
+
+std::optional<json::object> store::document(const std::string& id) const {
+  uint64_t n = 0;
+  for (char ch : id) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  auto txn = env_.read();
+  auto bytes = txn.get(table::kb_documents, storage::be64(n));
+  if (!bytes) return std::nullopt;
+  auto o = storage::decode_record(*bytes);
+  if (o) o->erase("v");
+  return o;
+}
+
 void store::apply(storage::write_batch& batch, const step& s) const {
   std::map<std::string, head> heads;
   for (const auto& v : s.writes) {

@@ -2,6 +2,7 @@
 // The knowledge base in LMDB: every version of every entry (never deleted), a head per
 // entry naming its latest and published versions, comments, and the analytics logs.
 // Reads are synchronous snapshots; writes are added to a write_batch for the writer.
+#include <boost/json/object.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -44,6 +45,9 @@ class store {
   // The highest n of ids "kb-<n>" (0 if none): new entries continue from there.
   uint64_t max_numeric_id() const;
   size_t count() const;
+  // Imported policy documents, newest first (without their text unless `with_text`).
+  std::vector<boost::json::object> documents(const std::string& before_id, size_t limit) const;
+  std::optional<boost::json::object> document(const std::string& id) const;
 
   // Adds the step's versions and the matching head changes to `batch`.
   void apply(storage::write_batch& batch, const step& s) const;

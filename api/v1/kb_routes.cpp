@@ -136,6 +136,9 @@ class kb_routes {
     r.add("GET", "/v1/kb/export", true, [this](call& c) { export_jsonl(c); });
     r.add("POST", "/v1/kb/import", true, [this](call& c) { import_jsonl(c); });
     r.add("POST", "/v1/kb/reindex", true, [this](call& c) { reindex(c); });
+    r.add("POST", "/v1/kb/documents", true, [this](call& c) { add_documents(c); });
+    r.add("GET", "/v1/kb/documents", true, [this](call& c) { list_documents(c); });
+    r.add("GET", "/v1/kb/documents/{}", true, [this](call& c) { get_document(c); });
     r.add("GET", "/v1/kb/reports/hot", true, [this](call& c) { report_hot(c); });
     r.add("GET", "/v1/kb/reports/gaps", true, [this](call& c) { report_gaps(c); });
     r.add("GET", "/v1/kb/reports/unused", true, [this](call& c) { report_unused(c); });
@@ -173,6 +176,9 @@ class kb_routes {
     kb_.search(std::move(query), std::move(ctx), [respond = c.respond](kb::kb_result<kb::logged_search> r) {
       if (auto* e = std::get_if<kb::kb_error>(&r)) return respond(response::error(from_kb(*e)));
       auto& s = std::get<kb::logged_search>(r);
+      if (!s.result.error.empty())
+        return respond(response::error({503, "search_unavailable", "the search index failed: " + s.result.error +
+                                                                       "; an admin can rebuild it (POST /v1/kb/reindex)"}));
       json::array hits;
       for (const auto& h : s.result.hits) hits.push_back(hit_json(h));
       respond(response::json(200, json::serialize(json::object{
@@ -401,6 +407,64 @@ class kb_routes {
                            if (auto* e = std::get_if<kb::kb_error>(&r)) return respond(response::error(from_kb(*e)));
                            respond(response::json(200, json::serialize(json::object{{"imported", std::get<size_t>(r)}})));
                          });
+  }
+
+  // Body: {"documents":[{"title","issuer","number","date","format","text"}, ...]}
+  void add_documents(call& c) {
+    if (!curator(*c.who)) return c.fail(forbidden("importing policy documents is for curators"));
+    auto body = parse_object(c.req.body);
+    if (auto* e = error_of(body)) return c.fail(*e);
+    auto& obj = std::get<json::object>(body);
+    field_reader top{obj};
+    top.only({"documents"});
+    if (top.error) return c.fail(*top.error);
+    auto* list = obj.if_contains("documents");
+    if (!list || !list->is_array() || list->as_array().empty())
+      return c.fail(bad_request("missing_field", "documents must be a non-empty array", "documents"));
+    std::vector<kb::document> docs;
+    for (auto& d : list->as_array()) {
+      if (!d.is_object()) return c.fail(bad_request("wrong_type", "each document must be an object", "documents"));
+      field_reader r{d.as_object()};
+      r.only({"title", "issuer", "number", "date", "format", "text"});
+      kb::document doc;
+      doc.title = r.string("title", true, 500).value_or("");
+      doc.issuer = r.string("issuer", false, 200).value_or("");
+      doc.number = r.string("number", false, 100).value_or("");
+      doc.date = r.string("date", false, 10).value_or("");
+      doc.format = r.string("format", false, 16).value_or("text");
+      doc.text = r.string("text", true, 4 << 20).value_or("");
+      if (r.error) return c.fail(*r.error);
+      docs.push_back(std::move(doc));
+    }
+    kb_.add_documents(std::move(docs), c.who->username,
+                      [respond = c.respond](kb::kb_result<std::vector<std::string>> r) {
+                        if (auto* e = std::get_if<kb::kb_error>(&r)) return respond(response::error(from_kb(*e)));
+                        json::array ids;
+                        for (auto& id : std::get<std::vector<std::string>>(r)) ids.emplace_back(id);
+                        respond(response::json(201, json::serialize(json::object{{"ids", std::move(ids)}})));
+                      });
+  }
+
+  void list_documents(call& c) {
+    if (!reviewer(*c.who)) return c.fail(forbidden("policy documents are for curators and experts"));
+    auto limit = c.limit();
+    auto docs = kb_.data().documents(c.query("cursor"), limit);
+    json::array items;
+    std::string last;
+    for (auto& d : docs) {
+      if (auto* id = d.if_contains("id"); id && id->is_string()) last = std::string(id->as_string());
+      items.push_back(std::move(d));
+    }
+    json::object out{{"items", std::move(items)}};
+    out["next_cursor"] = docs.size() == limit ? json::value(last) : json::value(nullptr);
+    c.ok(json::serialize(out));
+  }
+
+  void get_document(call& c) {
+    if (!reviewer(*c.who)) return c.fail(forbidden("policy documents are for curators and experts"));
+    auto d = kb_.data().document(c.params[0]);
+    if (!d) return c.fail({404, "not_found", "no document " + c.params[0]});
+    c.ok(json::serialize(*d));
   }
 
   void reindex(call& c) {

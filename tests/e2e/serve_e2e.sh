@@ -74,6 +74,13 @@ check "user list (CLI)" bash -c "'$bin' user list --config hotline.toml | grep -
 check "user add (CLI, password from stdin)" bash -c "echo 'cli-password-123' | '$bin' user add sup1 --roles supervisor --config hotline.toml"
 check "version" bash -c "'$bin' version | grep -q hotline"
 
+# Knowledge base from the command line (server stopped: the index has one writer).
+check "kb export (starter content)" bash -c "'$bin' kb export kb.jsonl --config hotline.toml && test \$(wc -l <kb.jsonl) -gt 200"
+check "kb reindex" bash -c "'$bin' kb reindex --config hotline.toml | grep -q 'indexed [0-9]* published'"
+mkdir -p docs && printf '# 关于做好失业保险工作的通知\n\n正文。\n' >docs/notice.md
+check "kb import-docs" bash -c "'$bin' kb import-docs docs --issuer 人社局 --config hotline.toml | grep -q 'imported 1 documents'"
+check "kb import (round trip)" bash -c "'$bin' kb import kb.jsonl --config hotline.toml | grep -q imported"
+
 # TLS: the same port speaks HTTPS only when a certificate is configured.
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout key.pem -out cert.pem 2>/dev/null
 cat >tls.toml <<'TOML'
