@@ -40,6 +40,7 @@ namespace hotline::kb {
 namespace {
 
 using run_atom = caf::atom_constant<caf::atom("kbrun")>;
+using tick_atom = caf::atom_constant<caf::atom("kbtick")>;
 
 kb_error storage_error(std::error_code ec) {
   return {kb_error::kind::conflict, "could not save: " + ec.message(), {}};
@@ -71,15 +72,6 @@ caf::behavior search_behavior(caf::event_based_actor*, std::shared_ptr<index_rea
   };
 }
 
-std::string today_of(const wall_clock& clock) {
-  auto t = std::chrono::system_clock::to_time_t(clock.now());
-  std::tm tm;
-  localtime_r(&t, &tm);  // publish and expiry days follow the centre's local calendar
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return buf;
-}
-
 class service_impl final : public service {
  public:
   service_impl(caf::actor_system& sys, storage::env& env, actors::storage_writer writer,
@@ -90,11 +82,27 @@ class service_impl final : public service {
     kb_actor_ = sys.spawn<caf::detached>(kb_behavior, writer);
     next_id_ = store_.max_numeric_id() + 1;
     load_synonyms();
+    // Scheduled publishing and expiry (N-28) happen on their day without anyone asking:
+    // the sweep runs every hour (and at start, from the application).
+    ticker_ = sys.spawn(
+        [this](caf::event_based_actor* self, std::chrono::minutes every) -> caf::behavior {
+          self->delayed_send(self, every, tick_atom::value);
+          return {[this, self, every](tick_atom) {
+            sweep(clock_.today(), [](kb_result<size_t> r) {
+              if (auto* n = std::get_if<size_t>(&r); n && *n)
+                log::info("kb", "published or expired entries due today", {{"changed", std::to_string(*n)}});
+            });
+            self->delayed_send(self, every, tick_atom::value);
+          }};
+        },
+        std::chrono::minutes(60));
   }
 
   ~service_impl() override {
     // Wait until no handler runs any more: queued jobs capture `this`.
     caf::scoped_actor self{sys_};
+    self->send_exit(ticker_, caf::exit_reason::user_shutdown);
+    self->wait_for(ticker_);
     self->send_exit(kb_actor_, caf::exit_reason::user_shutdown);
     self->wait_for(kb_actor_);
     for (auto& s : searchers_) {
@@ -144,7 +152,7 @@ class service_impl final : public service {
       auto published = store_.published(id);
       auto replaced = latest->supersedes.empty() ? std::nullopt : store_.published(latest->supersedes);
       return kb::approve(*latest, published ? &*published : nullptr, replaced ? &*replaced : nullptr, user,
-                         publish_at, today_of(clock_), clock_.now_ms());
+                         publish_at, clock_.today(), clock_.now_ms());
     }, std::move(done));
   }
 
@@ -442,6 +450,7 @@ class service_impl final : public service {
   std::vector<caf::actor> searchers_;
   std::atomic<size_t> next_searcher_{0};
   caf::actor kb_actor_;
+  caf::actor ticker_;
   uint64_t next_id_ = 1;  // KB actor only
   mutable std::mutex synonyms_mutex_;
   std::shared_ptr<const synonyms> synonyms_;  // guarded by synonyms_mutex_

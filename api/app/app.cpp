@@ -27,15 +27,6 @@ T wait_for(F start) {
   return f.get();
 }
 
-[[maybe_unused]] std::string today() {
-  auto t = std::time(nullptr);
-  std::tm tm;
-  localtime_r(&t, &tm);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return buf;
-}
-
 class application_impl final : public application {
  public:
   bool open(const config::config& cfg, std::string& error) {
@@ -121,7 +112,7 @@ class application_impl final : public application {
       auto n = wait_for<kb::kb_result<size_t>>([&](auto done) { kb->reindex(done); });
       if (auto* e = std::get_if<size_t>(&n)) log::info("kb", "rebuilt the search index", {{"entries", std::to_string(*e)}});
     }
-    auto swept = wait_for<kb::kb_result<size_t>>([&](auto done) { kb->sweep(today(), done); });
+    auto swept = wait_for<kb::kb_result<size_t>>([&](auto done) { kb->sweep(clock_.today(), done); });
     if (auto* e = std::get_if<size_t>(&swept); e && *e)
       log::info("kb", "published or expired entries due today", {{"changed", std::to_string(*e)}});
 #else

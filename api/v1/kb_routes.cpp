@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "actors/runtime/clock.hpp"
 #include "api/http/json_body.hpp"
 #include "storage/keys.hpp"
 #include "storage/record.hpp"
@@ -34,14 +35,7 @@ bool analyst(const auth::principal& p) { return p.has(role::supervisor) || curat
 
 api_error forbidden(std::string m) { return {403, "forbidden", std::move(m)}; }
 
-std::string today() {
-  auto t = std::time(nullptr);
-  std::tm tm;
-  localtime_r(&t, &tm);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return buf;
-}
+std::string today() { return local_day(std::chrono::system_clock::now()); }
 
 bool valid_day(const std::string& d) {
   return d.size() == 10 && d[4] == '-' && d[7] == '-' &&
@@ -59,12 +53,7 @@ uint64_t day_start_ms(const std::string& d) {
 }
 
 std::string day_of(uint64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm;
-  localtime_r(&t, &tm);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return buf;
+  return local_day(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
 }
 
 std::vector<std::string> csv(const std::string& s) {

@@ -7,7 +7,9 @@ std::string call::query(const std::string& name, std::string def) const {
   return it == req.query.end() ? def : it->second;
 }
 
-size_t call::limit(size_t def, size_t max) const {
+size_t call::limit(size_t def, size_t max) const { return limit_param(req, def, max); }
+
+size_t limit_param(const request& req, size_t def, size_t max) {
   auto it = req.query.find("limit");
   if (it == req.query.end()) return def;
   size_t n = 0;

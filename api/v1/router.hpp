@@ -52,5 +52,7 @@ class router {
 };
 
 std::vector<std::string> split_path(const std::string& path);
+// ?limit=N of `req` clamped to [1, max] (default `def`).
+size_t limit_param(const request& req, size_t def, size_t max);
 
 }  // namespace hotline::api

@@ -29,17 +29,6 @@ constexpr std::string_view version = "0.1.0";
 api_error unauthorized() { return {401, "unauthorized", "log in first: send 'Authorization: Bearer <token>'"}; }
 api_error forbidden(std::string what) { return {403, "forbidden", std::move(what)}; }
 
-size_t page_limit(const request& req, size_t def = 50, size_t max = 500) {
-  auto it = req.query.find("limit");
-  if (it == req.query.end()) return def;
-  size_t n = 0;
-  for (char c : it->second) {
-    if (c < '0' || c > '9' || n > max) return max;
-    n = n * 10 + static_cast<size_t>(c - '0');
-  }
-  return n == 0 ? def : std::min(n, max);
-}
-
 std::string session_cookie(const std::string& token, uint32_t ttl_minutes, bool secure) {
   return "hotline_session=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
          std::to_string(uint64_t{ttl_minutes} * 60) + (secure ? "; Secure" : "");
@@ -193,7 +182,7 @@ struct api_service::impl {
   void list_users(const request& req, const principal* who, respond_fn& respond) {
     if (!who->is_admin() && !who->has(role::supervisor))
       return respond(response::error(forbidden("listing users needs a supervisor or admin role")));
-    auto limit = page_limit(req);
+    auto limit = limit_param(req, 50, 500);
     auto it = req.query.find("cursor");
     auto users = d.accounts.list(*who, it == req.query.end() ? "" : it->second, limit + 1);
     std::string next;
@@ -253,7 +242,7 @@ struct api_service::impl {
 
   void audit(const request& req, const principal* who, respond_fn& respond) {
     if (!who->is_admin()) return respond(response::error(forbidden("the audit log is for site and province admins")));
-    auto limit = page_limit(req);
+    auto limit = limit_param(req, 50, 500);
     std::string before;
     if (auto it = req.query.find("cursor"); it != req.query.end()) {
       uint64_t id = 0;
