@@ -9,6 +9,8 @@
 namespace hotline::api {
 
 void add_kb_routes(router& r, kb::service& kb, const storage::env& env, const config::config& cfg);
+// The reports (kb_reports.cpp); add_kb_routes adds them too.
+void add_kb_report_routes(router& r, kb::service& kb, const storage::env& env);
 
 // JSON Lines import shared by the API and `hotline kb import`: one entry per line;
 // the first bad line stops it with its line number.
