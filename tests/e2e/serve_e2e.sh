@@ -6,7 +6,10 @@ set -euo pipefail
 bin=$(realpath "$1")
 work=$(mktemp -d)
 pid=
-cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  if [[ -n "$pid" ]]; then kill -9 "$pid" 2>/dev/null || true; fi  # already stopped: fine
+  rm -rf "$work"
+}
 trap cleanup EXIT
 cd "$work"
 pass=0 fail=0
