@@ -37,7 +37,7 @@ using namespace hotline;
 constexpr const char* usage = R"(hotline — contact-center platform for 12333-style public-service hotlines
 
 usage:
-  hotline serve [--config FILE]              run the platform (defaults: data in ./var, web :8080, SIP :5060)
+  hotline serve [--config FILE]              run the platform (defaults: data in ./var, web :8080)
   hotline backup DEST [--config FILE]        compacting copy of the data dir into DEST while it serves
   hotline verify DIR                         check a data dir or a backup
   hotline user add NAME --roles R[,R...] [--site S] [--work-id W] [--display-name N] [--config FILE]
