@@ -13,14 +13,6 @@ namespace {
 
 constexpr std::string_view status_names[] = {"draft", "in_review", "published", "superseded", "expired", "approved"};
 
-bool valid_day(std::string_view d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-    if (d[i] < '0' || d[i] > '9') return false;
-  int month = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
-
 bool valid_region(std::string_view r) {
   return r == "national" || r == "province" || (r.size() > 5 && r.substr(0, 5) == "city:");
 }
@@ -145,6 +137,14 @@ bool entry::in_force_on(std::string_view day) const {
   // ISO dates compare as strings.
   if (!effective.empty() && day < std::string_view(effective)) return false;
   return expires.empty() || day < std::string_view(expires);
+}
+
+bool valid_day(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (d[i] < '0' || d[i] > '9') return false;
+  int month = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
 int region_rank(std::string_view region, std::string_view agent_city) {

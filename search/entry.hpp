@@ -61,6 +61,9 @@ struct entry {
 boost::json::object to_json(const entry& e);
 std::optional<entry> entry_from_json(const boost::json::object& o, std::string& error);
 
+// A calendar day written YYYY-MM-DD (month 1-12, day 1-31): every date field uses it.
+bool valid_day(std::string_view day);
+
 // Region precedence for an agent of `city` (N-28/N-29): 0 for the agent's city, 1 for the
 // province, 2 for national, -1 for a region the agent does not see.
 int region_rank(std::string_view region, std::string_view agent_city);

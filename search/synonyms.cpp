@@ -58,4 +58,14 @@ std::vector<const std::vector<std::string>*> synonyms::groups_in(std::string_vie
   return out;
 }
 
+boost::json::array synonyms::to_json() const {
+  boost::json::array out;
+  for (const auto& g : groups_) {
+    boost::json::array a;
+    for (const auto& t : g) a.emplace_back(t);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 }  // namespace hotline::kb

@@ -181,60 +181,48 @@ class service_impl final : public service {
 
   void import_published(std::vector<entry> entries, std::string reviewer,
                         std::function<void(kb_result<size_t>)> done) override {
-    auto count = std::make_shared<size_t>(0);
-    auto written = std::make_shared<std::vector<entry>>();
-    auto prepare = [this, entries = std::move(entries), reviewer, count, written]() -> kb_result<storage::write_batch> {
-      step all;
-      auto now = clock_.now_ms();
-      for (auto e : entries) {
-        if (auto err = validate_content(e)) {
-          err->message = e.id + ": " + err->message;
-          return *err;
-        }
-        auto h = store_.get_head(e.id);
-        auto published = store_.published(e.id);
-        e.version = h ? h->latest + 1 : 1;
-        e.state = status::published;
-        e.author = e.author.empty() ? reviewer : e.author;
-        e.reviewer = reviewer;
-        e.created_ms = e.created_ms ? e.created_ms : now;
-        e.updated_ms = e.reviewed_ms = e.published_ms = now;
-        if (published) {
-          auto old = *published;
-          old.state = status::superseded;
-          all.writes.push_back(old);
-        }
-        all.writes.push_back(e);
-        if (e.id.rfind("kb-", 0) == 0) {
-          uint64_t n = std::strtoull(e.id.c_str() + 3, nullptr, 10);
-          next_id_ = std::max(next_id_, n + 1);
-        }
-      }
-      storage::write_batch b;
-      store_.apply(b, all);
-      *count = entries.size();
-      *written = std::move(all.writes);
-      return b;
-    };
-    auto after = [this, count, written, done](std::optional<kb_error> err) {
-      if (err) return done(*err);
-      index_step(*written);
-      done(*count);
-    };
-    caf::anon_send(kb_actor_, run_atom::value, kb_job{std::move(prepare), std::move(after)});
+    size_t n = entries.size();
+    commit_writes(
+        [this, entries = std::move(entries), reviewer]() -> outcome {
+          step all;
+          auto now = clock_.now_ms();
+          for (auto e : entries) {
+            if (auto err = validate_content(e)) {
+              err->message = e.id + ": " + err->message;
+              return *err;
+            }
+            auto h = store_.get_head(e.id);
+            auto published = store_.published(e.id);
+            e.version = h ? h->latest + 1 : 1;
+            e.state = status::published;
+            e.author = e.author.empty() ? reviewer : e.author;
+            e.reviewer = reviewer;
+            e.created_ms = e.created_ms ? e.created_ms : now;
+            e.updated_ms = e.reviewed_ms = e.published_ms = now;
+            if (published) {
+              auto old = *published;
+              old.state = status::superseded;
+              all.writes.push_back(old);
+            }
+            all.writes.push_back(e);
+            if (e.id.rfind("kb-", 0) == 0) {
+              uint64_t n = std::strtoull(e.id.c_str() + 3, nullptr, 10);
+              next_id_ = std::max(next_id_, n + 1);
+            }
+          }
+          return all;
+        },
+        [n, done](std::optional<kb_error> err, const std::vector<entry>&) {
+          if (err) return done(*err);
+          done(n);
+        });
   }
 
   void set_synonyms(synonyms s, std::function<void(std::optional<kb_error>)> done) override {
     auto shared = std::make_shared<const synonyms>(std::move(s));
     auto prepare = [shared]() -> kb_result<storage::write_batch> {
-      boost::json::array groups;
-      for (const auto& g : shared->groups()) {
-        boost::json::array a;
-        for (const auto& t : g) a.emplace_back(t);
-        groups.push_back(std::move(a));
-      }
       storage::write_batch b;
-      b.put(storage::table::meta, "kb.synonyms", storage::encode_record({{"groups", std::move(groups)}}, 1));
+      b.put(storage::table::meta, "kb.synonyms", storage::encode_record({{"groups", shared->to_json()}}, 1));
       return b;
     };
     auto after = [this, shared, done](std::optional<kb_error> err) {
@@ -264,33 +252,28 @@ class service_impl final : public service {
   }
 
   void sweep(std::string today, std::function<void(kb_result<size_t>)> done) override {
-    auto written = std::make_shared<std::vector<entry>>();
-    auto prepare = [this, today, written]() -> kb_result<storage::write_batch> {
-      step all;
-      auto now = clock_.now_ms();
-      std::string after;
-      for (;;) {
-        auto page = store_.list(after, 1000, std::nullopt);
-        if (page.empty()) break;
-        for (const auto& latest : page) {
-          auto published = store_.published(latest.id);
-          auto replaced = latest.supersedes.empty() ? std::nullopt : store_.published(latest.supersedes);
-          if (auto s = kb::sweep(latest, published ? &*published : nullptr, replaced ? &*replaced : nullptr, today, now))
-            for (auto& w : s->writes) all.writes.push_back(std::move(w));
-        }
-        after = page.back().id;
-      }
-      storage::write_batch b;
-      if (!all.writes.empty()) store_.apply(b, all);
-      *written = std::move(all.writes);
-      return b;
-    };
-    auto after = [this, written, done](std::optional<kb_error> err) {
-      if (err) return done(*err);
-      index_step(*written);
-      done(written->size());
-    };
-    caf::anon_send(kb_actor_, run_atom::value, kb_job{std::move(prepare), std::move(after)});
+    commit_writes(
+        [this, today]() -> outcome {
+          step all;
+          auto now = clock_.now_ms();
+          std::string after;
+          for (;;) {
+            auto page = store_.list(after, 1000, std::nullopt);
+            if (page.empty()) break;
+            for (const auto& latest : page) {
+              auto published = store_.published(latest.id);
+              auto replaced = latest.supersedes.empty() ? std::nullopt : store_.published(latest.supersedes);
+              if (auto s = kb::sweep(latest, published ? &*published : nullptr, replaced ? &*replaced : nullptr, today, now))
+                for (auto& w : s->writes) all.writes.push_back(std::move(w));
+            }
+            after = page.back().id;
+          }
+          return all;
+        },
+        [done](std::optional<kb_error> err, const std::vector<entry>& written) {
+          if (err) return done(*err);
+          done(written.size());
+        });
   }
 
   void search(search_query q, search_context ctx, std::function<void(kb_result<logged_search>)> done) override {
@@ -361,10 +344,12 @@ class service_impl final : public service {
     store::add_comment(b, id, {user, text, version, now}, next_log_id(now));
   }
 
-  // Runs a workflow step on the KB actor: compute, commit, index, answer with the
-  // entry's newest written version.
-  void run_step(std::function<outcome()> compute, std::function<void(kb_result<entry>)> done,
-                std::function<void(storage::write_batch&, const entry&)> extra = {}) {
+  // Runs `compute` on the KB actor, commits the versions its step writes (with `extra`
+  // writes of the step's first version in the same batch), brings the index in line,
+  // then calls `finish` with what was written. Every workflow path goes through here.
+  void commit_writes(std::function<outcome()> compute,
+                     std::function<void(std::optional<kb_error>, const std::vector<entry>&)> finish,
+                     std::function<void(storage::write_batch&, const entry&)> extra = {}) {
     auto written = std::make_shared<std::vector<entry>>();
     auto prepare = [this, compute = std::move(compute), extra = std::move(extra),
                     written]() -> kb_result<storage::write_batch> {
@@ -372,17 +357,29 @@ class service_impl final : public service {
       if (auto* err = std::get_if<kb_error>(&out)) return *err;
       auto& s = std::get<step>(out);
       storage::write_batch b;
+      if (s.writes.empty()) return b;
       store_.apply(b, s);
       if (extra) extra(b, s.writes.front());
       *written = std::move(s.writes);
       return b;
     };
-    auto after = [this, written, done](std::optional<kb_error> err) {
-      if (err) return done(*err);
-      index_step(*written);
-      done(written->front());
+    auto after = [this, written, finish = std::move(finish)](std::optional<kb_error> err) {
+      if (!err) index_step(*written);
+      finish(err, *written);
     };
     caf::anon_send(kb_actor_, run_atom::value, kb_job{std::move(prepare), std::move(after)});
+  }
+
+  // A workflow step on one entry: answers with the newest version it wrote.
+  void run_step(std::function<outcome()> compute, std::function<void(kb_result<entry>)> done,
+                std::function<void(storage::write_batch&, const entry&)> extra = {}) {
+    commit_writes(
+        std::move(compute),
+        [done](std::optional<kb_error> err, const std::vector<entry>& written) {
+          if (err) return done(*err);
+          done(written.front());
+        },
+        std::move(extra));
   }
 
   // Brings the index in line with what a committed step wrote (runs on the KB actor).

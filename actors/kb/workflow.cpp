@@ -9,14 +9,6 @@ namespace {
 kb_error conflict(std::string m) { return {kb_error::kind::conflict, std::move(m), {}}; }
 kb_error invalid(std::string m, std::string f) { return {kb_error::kind::invalid, std::move(m), std::move(f)}; }
 
-bool valid_day(const std::string& d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-    if (d[i] < '0' || d[i] > '9') return false;
-  int month = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
-
 // Content fields only: workflow fields of `content` are ignored.
 entry with_content(entry base, const entry& content) {
   base.question = content.question;

@@ -33,11 +33,6 @@ inline bool analyst(const auth::principal& p) { return p.has(role::supervisor) |
 inline api_error forbidden(std::string m) { return {403, "forbidden", std::move(m)}; }
 inline std::string today() { return local_day(std::chrono::system_clock::now()); }
 
-inline bool valid_day(const std::string& d) {
-  return d.size() == 10 && d[4] == '-' && d[7] == '-' &&
-         std::all_of(d.begin(), d.end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
-}
-
 inline json::object counts_json(const std::map<std::string, size_t>& m) {
   json::object o;
   for (const auto& [k, v] : m) o[k] = v;

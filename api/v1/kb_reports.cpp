@@ -46,7 +46,7 @@ class kb_reports {
   std::optional<api_error> range(const call& c, std::string& lo, std::string& hi) const {
     auto from = c.query("from"), to = c.query("to", today());
     if (from.empty()) from = day_of(day_start_ms(to) - 6 * 86'400'000ull);
-    if (!valid_day(from) || !valid_day(to)) return bad_request("invalid_value", "from and to must be YYYY-MM-DD", "from");
+    if (!kb::valid_day(from) || !kb::valid_day(to)) return bad_request("invalid_value", "from and to must be YYYY-MM-DD", "from");
     lo = storage::be64(day_start_ms(from) << 16);
     hi = storage::be64((day_start_ms(to) + 86'400'000ull) << 16);
     return std::nullopt;

@@ -100,6 +100,18 @@ class kb_routes {
     };
   }
 
+  // A body that may be empty or {"<name>": "..."} (approve's publish_at, reject's reason).
+  static std::optional<api_error> optional_field(const call& c, std::string_view name, size_t max_len,
+                                                 std::string& out) {
+    if (c.req.body.empty()) return std::nullopt;
+    auto body = parse_object(c.req.body);
+    if (auto* e = error_of(body)) return *e;
+    field_reader r{std::get<json::object>(body)};
+    r.only({name});
+    out = r.string(name, false, max_len).value_or("");
+    return r.error;
+  }
+
   void search(call& c) {
     auto q = c.query("q");
     if (q.empty()) return c.fail(bad_request("missing_field", "q is required: what the caller asks, in plain Chinese", "q"));
@@ -116,7 +128,7 @@ class kb_routes {
     // widen the filters to check what callers would see elsewhere or on another day.
     query.regions = staff && !c.query("region").empty() ? csv(c.query("region")) : visible_regions(cfg_);
     auto date = c.query("date");
-    if (!date.empty() && !valid_day(date)) return c.fail(bad_request("invalid_value", "date must be YYYY-MM-DD", "date"));
+    if (!date.empty() && !kb::valid_day(date)) return c.fail(bad_request("invalid_value", "date must be YYYY-MM-DD", "date"));
     query.in_force_on = date.empty() ? today() : date;
     if (staff && !c.query("status").empty()) query.statuses = csv(c.query("status"));
     kb::search_context ctx{c.who->username, c.who->site, c.query("call_id")};
@@ -230,28 +242,14 @@ class kb_routes {
   void approve(call& c) {
     if (!reviewer(*c.who)) return c.fail(forbidden("reviews are for curators and experts"));
     std::string publish_at;
-    if (!c.req.body.empty()) {
-      auto body = parse_object(c.req.body);
-      if (auto* e = error_of(body)) return c.fail(*e);
-      field_reader r{std::get<json::object>(body)};
-      r.only({"publish_at"});
-      publish_at = r.string("publish_at", false, 10).value_or("");
-      if (r.error) return c.fail(*r.error);
-    }
+    if (auto err = optional_field(c, "publish_at", 10, publish_at)) return c.fail(*err);
     kb_.approve(c.params[0], c.who->username, publish_at, entry_reply(c));
   }
 
   void reject(call& c) {
     if (!reviewer(*c.who)) return c.fail(forbidden("reviews are for curators and experts"));
     std::string reason;
-    if (!c.req.body.empty()) {
-      auto body = parse_object(c.req.body);
-      if (auto* e = error_of(body)) return c.fail(*e);
-      field_reader r{std::get<json::object>(body)};
-      r.only({"reason"});
-      reason = r.string("reason", false, 4000).value_or("");
-      if (r.error) return c.fail(*r.error);
-    }
+    if (auto err = optional_field(c, "reason", 4000, reason)) return c.fail(*err);
     kb_.reject(c.params[0], c.who->username, reason, entry_reply(c));
   }
 
@@ -308,13 +306,7 @@ class kb_routes {
   }
 
   void get_synonyms(call& c) {
-    json::array groups;
-    for (const auto& g : kb_.current_synonyms()->groups()) {
-      json::array a;
-      for (const auto& t : g) a.emplace_back(t);
-      groups.push_back(std::move(a));
-    }
-    c.ok(json::serialize(json::object{{"groups", std::move(groups)}}));
+    c.ok(json::serialize(json::object{{"groups", kb_.current_synonyms()->to_json()}}));
   }
 
   void put_synonyms(call& c) {
