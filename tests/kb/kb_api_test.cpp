@@ -125,6 +125,7 @@ TEST_F(Kb, StarterContentIsSearchableOnFirstStart) {
   EXPECT_NE(std::string(r.body.at("hits").as_array()[0].at("snippet").as_string()).find("<b>"), std::string::npos);
 }
 
+// N-28: draft -> review by a second person -> published; every version kept.
 TEST_F(Kb, CurationWorkflowFromDraftToPublishedToNextVersion) {
   auto id = create("cur1", entry_json("量子补贴怎么申请？", "量子补贴到街道窗口申请，带身份证。"));
   EXPECT_FALSE(finds("agent1", "量子补贴", id));  // a draft is not shown to agents
@@ -182,6 +183,7 @@ TEST_F(Kb, ScheduledPublishWaitsForItsDay) {
   EXPECT_FALSE(finds("agent1", "定时发布测试", id));
 }
 
+// N-08/N-28: agents answer only from the published entry in force today.
 TEST_F(Kb, AgentsSeeOnlyEntriesInForceToday) {
   auto e = entry_json("过期政策测试？", "这是已经失效的过期政策答案。");
   e["effective"] = "2019-01-01";
@@ -194,6 +196,7 @@ TEST_F(Kb, AgentsSeeOnlyEntriesInForceToday) {
   EXPECT_EQ(then[0], id);
 }
 
+// N-28: agents see their city's answer before the province's and the national one.
 TEST_F(Kb, LocalEntryRanksAboveNationalForTheSameQuestion) {
   auto national = publish(entry_json("星辰卡在哪里办理？", "星辰卡到当地社保经办机构办理。"));
   auto local = publish(entry_json("星辰卡在哪里办理？", "星辰卡在杭州各区市民中心办理。", "city:杭州"));
@@ -223,6 +226,7 @@ TEST_F(Kb, BadQueriesGetClearErrors) {
   EXPECT_NE(bad.raw.find("region"), std::string::npos) << bad.raw;
 }
 
+// N-29: what agents search, open and use on calls, and where searches find nothing.
 TEST_F(Kb, UsageFeedsTheReports) {
   auto s = search("agent1", "失业金怎么领");
   auto ids = hit_ids(s);
