@@ -29,3 +29,6 @@ if(NOT TARGET Xapian::xapian)
   set_target_properties(Xapian::xapian PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${XAPIAN_INCLUDE_DIR}" INTERFACE_LINK_LIBRARIES "${XAPIAN_LIBRARIES}")
 endif()
+
+# media/: oSIP 5.3 parses SIP (DEPENDENCIES.md §4); OpenSSL hashes digest credentials.
+pkg_check_modules(OSIP2 REQUIRED IMPORTED_TARGET libosip2)
