@@ -18,8 +18,10 @@
 #include "api/auth/accounts.hpp"
 #include "api/auth/password.hpp"
 #include "api/config/config.hpp"
+#include "api/sip/phones.hpp"
 #include "storage/env.hpp"
 #include "storage/verify.hpp"
+
 #if HOTLINE_HAVE_KB
 #include <boost/json/serialize.hpp>
 #include <filesystem>
@@ -44,6 +46,11 @@ usage:
                                              (password read from stdin; generated and printed if stdin is empty)
   hotline user passwd NAME [--config FILE]   set a password (read from stdin); also lifts a lockout
   hotline user list [--config FILE]
+  hotline phone add EXT [--display-name N] [--codecs opus,PCMA,PCMU] [--srtp off|optional|required] [--config FILE]
+                                             SIP account for an agent's phone (password from stdin; generated if empty)
+  hotline phone passwd EXT [--config FILE]   new SIP password (stdin)
+  hotline phone list [--config FILE]
+  hotline phone remove EXT [--config FILE]
   hotline kb reindex [--config FILE]         rebuild the knowledge-base search index from LMDB (server stopped)
   hotline kb import FILE.jsonl [--config FILE]   import entries as published (one JSON object per line)
   hotline kb export [FILE.jsonl] [--config FILE] export the published entries (default: stdout)
@@ -257,6 +264,68 @@ int cmd_user(const args& a) {
   return 2;
 }
 
+// SIP phone accounts work on the data dir directly (like `user`, with the server
+// stopped or running: LMDB serialises the writers).
+int cmd_phone(const args& a) {
+  if (a.positional.size() < 2) return std::cerr << usage, 2;
+  config::config cfg;
+  if (!load_config(a, cfg)) return 2;
+  std::error_code ec;
+  auto env = storage::env::open({.dir = cfg.server.data_dir, .initial_map_bytes = cfg.storage.initial_map_mb << 20}, ec);
+  if (!env) return std::cerr << "hotline: cannot open " << cfg.server.data_dir << ": " << ec.message() << "\n", 1;
+  const auto& verb = a.positional[1];
+  auto opt = [&](const std::string& k, std::string def = {}) {
+    auto it = a.options.find(k);
+    return it == a.options.end() ? def : it->second;
+  };
+  if (verb == "list") {
+    for (const auto& p : phones::list(*env)) {
+      std::string codecs;
+      for (const auto& c : p.codecs) codecs += (codecs.empty() ? "" : ",") + c;
+      std::cout << p.user << "\t" << (p.display_name.empty() ? "-" : p.display_name) << "\t"
+                << (codecs.empty() ? "default" : codecs) << "\tsrtp=" << p.srtp << "\n";
+    }
+    return 0;
+  }
+  if (a.positional.size() != 3) return std::cerr << usage, 2;
+  const std::string& ext = a.positional[2];
+  if (verb == "remove") {
+    if (auto e = phones::remove(*env, ext)) return std::cerr << "hotline: no phone " << ext << "\n", 1;
+    std::cout << "removed phone " << ext << "\n";
+    return 0;
+  }
+  if (verb != "add" && verb != "passwd") return std::cerr << usage, 2;
+  auto existing = phones::find(*env, ext);
+  if (verb == "add" && existing) return std::cerr << "hotline: phone " << ext << " exists (use phone passwd)\n", 1;
+  if (verb == "passwd" && !existing) return std::cerr << "hotline: no phone " << ext << "\n", 1;
+  phones::account acc = existing.value_or(phones::account{});
+  acc.user = ext;
+  acc.realm = cfg.sip.realm;
+  if (verb == "add") {
+    acc.display_name = opt("display-name");
+    if (auto c = opt("codecs"); !c.empty()) {
+      std::string error;
+      auto parsed = phones::parse_codecs(c, &error);
+      if (!parsed) return std::cerr << "hotline: --codecs: " << error << "\n", 2;
+      acc.codecs = *parsed;
+    }
+    acc.srtp = opt("srtp", "optional");
+    if (acc.srtp != "off" && acc.srtp != "optional" && acc.srtp != "required")
+      return std::cerr << "hotline: --srtp must be off, optional or required\n", 2;
+  }
+  std::string password = read_password_from_stdin();
+  bool generated = password.empty();
+  if (generated) password = auth::random_token(12);
+  auto creds = sip::digest::make_credentials(ext, acc.realm, password);
+  acc.ha1_md5 = creds.ha1_md5;
+  acc.ha1_sha256 = creds.ha1_sha256;
+  if (auto e = phones::save(*env, acc)) return std::cerr << "hotline: " << e.message() << "\n", 1;
+  std::cout << (verb == "add" ? "created phone " : "password of phone ") << ext << (verb == "add" ? "" : " changed");
+  if (generated) std::cout << " with password " << password;
+  std::cout << " (realm " << acc.realm << ")\n";
+  return 0;
+}
+
 #if HOTLINE_HAVE_KB
 int cmd_kb(const args& a) {
   if (a.positional.size() < 2) return std::cerr << usage, 2;
@@ -362,6 +431,7 @@ int main(int argc, char** argv) {
   if (cmd == "backup") return cmd_backup(a);
   if (cmd == "verify") return cmd_verify(a);
   if (cmd == "user") return cmd_user(a);
+  if (cmd == "phone") return cmd_phone(a);
 #if HOTLINE_HAVE_KB
   if (cmd == "kb") return cmd_kb(a);
 #endif

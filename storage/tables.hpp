@@ -20,12 +20,14 @@ enum class table : uint8_t {
   kb_searches, // time-ordered id (be64) -> one console search: who, query, filters, results
   kb_usage,    // time-ordered id (be64) -> an entry opened or used on a call (N-29)
   kb_documents,// time-ordered id (be64) -> an imported policy document (source text)
+  sip_phones,  // SIP username -> phone account (digest HA1s, codecs, SRTP policy)
   count_       // not a table
 };
 
 inline constexpr std::array<std::string_view, static_cast<size_t>(table::count_)> table_names{
     "meta",        "users",       "sessions", "audit",    "stress",
-    "kb_entries",  "kb_versions", "kb_comments", "kb_searches", "kb_usage", "kb_documents"};
+    "kb_entries",  "kb_versions", "kb_comments", "kb_searches", "kb_usage", "kb_documents",
+    "sip_phones"};
 
 inline constexpr std::string_view name_of(table t) { return table_names[static_cast<size_t>(t)]; }
 

@@ -8,6 +8,7 @@
 #include "api/auth/accounts.hpp"
 #include "api/auth/password.hpp"
 #include "api/http/server.hpp"
+#include "api/sip/edge.hpp"
 #include "api/v1/service.hpp"
 #if HOTLINE_HAVE_KB
 #include "api/app/kb_seed.hpp"
@@ -73,6 +74,10 @@ class application_impl final : public application {
     log::info("http", "listening",
               {{"addr", cfg_.http.listen + ":" + std::to_string(server_->port())},
                {"tls", cfg_.http.tls_cert.empty() ? "off" : "on"}});
+    if (cfg_.sip.enabled) {
+      sip_ = sipedge::edge::start(cfg_.sip, *env_, runtime_->hub(), error);
+      if (!sip_) return false;
+    }
     return true;
   }
 
@@ -148,6 +153,7 @@ class application_impl final : public application {
       runtime_->hub().publish("system", R"({"event":"shutdown"})");
       runtime_->sync_hub(500);
     }
+    sip_.reset();  // no more SIP events into the runtime
     if (server_) server_->stop(2000);
     bool drained = runtime_ ? runtime_->shutdown(2500) : true;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
@@ -157,6 +163,7 @@ class application_impl final : public application {
   ~application_impl() override {
     stop();
     // Order matters: nothing may call into accounts/runtime once they are gone.
+    sip_.reset();
     server_.reset();
     service_.reset();
     accounts_.reset();
@@ -175,6 +182,7 @@ class application_impl final : public application {
   std::unique_ptr<auth::accounts> accounts_;
   std::unique_ptr<api::api_service> service_;
   std::unique_ptr<api::http_server> server_;
+  std::unique_ptr<sipedge::edge> sip_;
   bool stopped_ = false;
 };
 

@@ -169,8 +169,30 @@ const std::vector<section>& schema() {
     v.push_back({"sip", "The SIP listener.",
                  {
                      text_field<&c::sip, &sip_section::listen>(
-                         "listen", "Address to bind; 0.0.0.0 = every IPv4 interface. Must not be empty.", true),
+                         "listen", "Addresses to bind, comma-separated; 0.0.0.0 = every IPv4 interface,\n"
+                                   ":: = every IPv6 interface (\"0.0.0.0,::\" for both). Must not be empty.", true),
                      int_field<&c::sip, &sip_section::port>("port", "UDP and TCP port (0 = any free port).", 0, 65535),
+                     int_field<&c::sip, &sip_section::enabled>("enabled", "1 = run the SIP edge, 0 = HTTP only.", 0, 1),
+                     int_field<&c::sip, &sip_section::tcp>("tcp", "1 = listen on TCP as well as UDP, 0 = UDP only.", 0, 1),
+                     text_field<&c::sip, &sip_section::advertise>(
+                         "advertise", "Address put in Via and Contact; empty = the listen address, or the\n"
+                                      "host's first address when listening on a wildcard."),
+                     text_field<&c::sip, &sip_section::realm>("realm", "Digest realm of the registrar.", true),
+                     int_field<&c::sip, &sip_section::max_calls>(
+                         "max_calls", "Calls at once; new INVITEs above it get 503 + Retry-After (1-1000000).", 1,
+                         1000000),
+                     int_field<&c::sip, &sip_section::max_cpu_percent>(
+                         "max_cpu_percent", "SIP-thread CPU above which new INVITEs get 503 (10-100).", 10, 100),
+                     text_field<&c::sip, &sip_section::trunk_allow>(
+                         "trunk_allow", "Comma-separated IPs or CIDRs of carrier trunks/gateways allowed to send\n"
+                                        "INVITEs without registering. Everyone else must be a registered phone."),
+                     text_field<&c::sip, &sip_section::trunk_codecs>(
+                         "trunk_codecs", "Codec preference for trunk calls, comma-separated (opus, PCMA, PCMU).", true),
+                     text_field<&c::sip, &sip_section::phone_codecs>(
+                         "phone_codecs", "Default codec preference for agents' phones (each phone may override).",
+                         true),
+                     text_field<&c::sip, &sip_section::srtp>(
+                         "srtp", "SRTP for trunk calls: off | optional (used when offered) | required.", true),
                  }});
     v.push_back({"runtime", "The actor runtime.",
                  {

@@ -31,8 +31,18 @@ struct http_section {
 };
 
 struct sip_section {
-  std::string listen = "0.0.0.0";
+  std::string listen = "0.0.0.0";  // comma-separated: "0.0.0.0,::" for IPv4 and IPv6
   uint16_t port = 5060;
+  uint32_t enabled = 1;            // 0: no SIP listener (HTTP only)
+  uint32_t tcp = 1;                // 0: UDP only
+  std::string advertise;           // address in Via/Contact; empty: the first host address
+  std::string realm = "hotline";   // digest realm of the registrar
+  uint32_t max_calls = 2000;       // admission control: new INVITEs above this get 503
+  uint32_t max_cpu_percent = 90;   // ... and above this SIP-thread CPU
+  std::string trunk_allow;         // comma-separated IPs/CIDRs of carrier trunks and gateways
+  std::string trunk_codecs = "PCMA,PCMU,opus";  // codec preference for trunk calls
+  std::string phone_codecs = "opus,PCMA,PCMU";  // default for agents' phones
+  std::string srtp = "optional";   // off | optional | required (trunk default)
 };
 
 struct runtime_section {

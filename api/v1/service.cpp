@@ -38,6 +38,10 @@ std::string session_cookie(const std::string& token, uint32_t ttl_minutes, bool 
 // added here with their rules; an unknown topic is refused, not silently empty.
 std::optional<api_error> topic_policy(const principal& p, std::string_view topic) {
   if (topic == "system") return std::nullopt;
+  if (topic == "phones") {  // SIP registrations of agents' phones (api/sip/edge.cpp)
+    if (p.is_admin() || p.has(auth::role::supervisor)) return std::nullopt;
+    return forbidden("the phones topic is for supervisors and admins");
+  }
   if (topic == "audit") {
     if (p.is_admin()) return std::nullopt;
     return forbidden("the audit topic is for site and province admins");

@@ -31,6 +31,8 @@ class Api : public ::testing::Test {
     cfg_.server.data_dir = dir_.sub("data");
     cfg_.http.listen = "127.0.0.1";
     cfg_.http.port = 0;
+    cfg_.sip.listen = "127.0.0.1";  // SIP on a free port: tests run side by side
+    cfg_.sip.port = 0;
     cfg_.http.body_limit = 8 * 1024;
     cfg_.http.ws_message_limit = 4 * 1024;
     cfg_.http.ws_queue_limit = 8;

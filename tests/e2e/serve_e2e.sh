@@ -24,6 +24,9 @@ data_dir = "./var"
 [http]
 listen = "127.0.0.1"
 port = 0
+[sip]
+listen = "127.0.0.1"
+port = 0
 [auth]
 kdf_iterations = 1000
 TOML

@@ -49,6 +49,8 @@ class Kb : public ::testing::Test {
     cfg_.server.data_dir = data_dir;
     cfg_.http.listen = "127.0.0.1";
     cfg_.http.port = 0;
+    cfg_.sip.listen = "127.0.0.1";  // SIP on a free port: tests run side by side
+    cfg_.sip.port = 0;
     cfg_.auth.kdf_iterations = 1000;
     cfg_.runtime.workers = 2;
     std::string error;

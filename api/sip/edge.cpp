@@ -1,0 +1,90 @@
+#include "api/sip/edge.hpp"
+
+#include <boost/json.hpp>
+
+#include "actors/pubsub/subscriber.hpp"
+#include "actors/runtime/log.hpp"
+#include "api/sip/phones.hpp"
+#include "media/sip/service.hpp"
+
+namespace hotline::sipedge {
+namespace {
+
+std::vector<std::string> split(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    size_t comma = s.find(',');
+    std::string_view item = s.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+  }
+  return out;
+}
+
+class edge_impl final : public edge, public sip::event_handler {
+ public:
+  edge_impl(storage::env& env, actors::event_hub& hub) : credentials_(env), hub_(hub) {}
+  ~edge_impl() override { service_.reset(); }
+
+  bool start(const config::sip_section& cfg, std::string& error) {
+    sip::service_options o;
+    o.listen = split(cfg.listen);
+    o.port = cfg.port;
+    o.tcp = cfg.tcp != 0;
+    o.advertise = cfg.advertise;
+    o.ua.registrar.realm = cfg.realm;
+    o.ua.max_calls = cfg.max_calls;
+    o.ua.max_cpu = cfg.max_cpu_percent / 100.0;
+    o.ua.user_agent = "Hotline";
+    if (!cfg.trunk_allow.empty()) o.ua.trunks.push_back({"trunk", split(cfg.trunk_allow)});
+    o.log = [](std::string_view level, std::string_view msg) {
+      if (level == "warn") log::warn("sip", msg);
+      else log::info("sip", msg);
+    };
+    std::error_code ec;
+    service_ = sip::service::start(std::move(o), credentials_, *this, ec);
+    if (!service_) {
+      error = "cannot start SIP on " + cfg.listen + ":" + std::to_string(cfg.port) + ": " + ec.message();
+      return false;
+    }
+    log::info("sip", "listening", {{"addr", cfg.listen + ":" + std::to_string(service_->udp_port())},
+                                   {"advertise", service_->advertised_address()}});
+    return true;
+  }
+  uint16_t port() const override { return service_->udp_port(); }
+
+  void on_incoming(sip::incoming_call call) override {
+    log::info("sip", "inbound call refused: call handling is not enabled in this build",
+              {{"from", call.from.uri.to_string()}, {"dialled", call.dialled}});
+    service_->reject(call.ref, 480, "Call handling not enabled");
+  }
+  void on_call_event(sip::call_event) override {}
+  void on_registration(const sip::registration_event& e) override {
+    boost::json::object o{{"event", std::string(sip::to_string(e.what))},
+                          {"user", e.user},
+                          {"contact", e.contact},
+                          {"source", sip::to_string(e.flow)},
+                          {"contacts_left", e.contacts_left}};
+    hub_.publish("phones", boost::json::serialize(o));
+    log::info("sip", "registration", {{"event", std::string(sip::to_string(e.what))}, {"user", e.user},
+                                      {"source", sip::to_string(e.flow)}});
+  }
+
+ private:
+  phones::phone_credentials credentials_;
+  actors::event_hub& hub_;
+  std::unique_ptr<sip::service> service_;
+};
+
+}  // namespace
+
+std::unique_ptr<edge> edge::start(const config::sip_section& cfg, storage::env& env, actors::event_hub& hub,
+                                  std::string& error) {
+  auto e = std::make_unique<edge_impl>(env, hub);
+  if (!e->start(cfg, error)) return nullptr;
+  return e;
+}
+
+}  // namespace hotline::sipedge
