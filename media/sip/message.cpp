@@ -94,12 +94,7 @@ std::string uri::host_port() const {
 std::string uri::to_string() const {
   std::string out = scheme;
   out += ':';
-  if (!is_sip() && scheme != "tel") return out + opaque;
-  if (scheme == "tel") {
-    out += user;
-    append_params(out, params, true);
-    return out;
-  }
+  if (!is_sip()) return out + opaque;  // tel: and other schemes print as they came
   if (!user.empty()) {
     append_escaped(out, user, user_char);
     if (!password.empty()) {

@@ -19,7 +19,8 @@ using param_list = std::vector<param>;
 const std::string* find_param(const param_list& params, std::string_view name);
 void set_param(param_list& params, std::string_view name, std::string value);
 
-// sip:, sips: and tel: are structured; any other scheme keeps its text in `opaque`.
+// sip: and sips: are structured; any other scheme (tel: too) keeps its text in
+// `opaque` (for tel:, `user` also holds the number).
 struct uri {
   std::string scheme = "sip";
   std::string user;

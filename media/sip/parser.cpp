@@ -131,12 +131,24 @@ bool to_uri(const osip_uri_t* u, uri& out, std::string& why) {
   out.scheme = str(u->scheme);
   std::transform(out.scheme.begin(), out.scheme.end(), out.scheme.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!u->string && out.scheme != "sip" && out.scheme != "sips") {
+    // tel: and unknown schemes oSIP structures anyway ("sipisbn:..."): keep the text.
+    char* text = nullptr;
+    if (osip_uri_to_str(u, &text) == OSIP_SUCCESS && text) {
+      std::string_view t(text);
+      out.opaque = std::string(t.substr(std::min(t.find(':') + 1, t.size())));
+      osip_free(text);
+    }
+    if (out.scheme == "tel") out.user = out.opaque.substr(0, out.opaque.find(';'));  // the number
+    return true;
+  }
   if (u->string) {  // a scheme oSIP does not structure
     out.opaque = u->string;
     if (auto colon = out.opaque.find(':'); colon != std::string::npos && out.scheme.empty()) {
       out.scheme = out.opaque.substr(0, colon);
       out.opaque.erase(0, colon + 1);
     }
+    if (out.scheme == "tel") out.user = out.opaque.substr(0, out.opaque.find(';'));
     return true;
   }
   // oSIP keeps %-escapes in the user part; the model holds the real characters.
@@ -372,6 +384,22 @@ raw_headers scan(std::string_view head) {
   return out;
 }
 
+std::optional<std::string> control_outside_quotes(std::string_view head) {
+  bool quoted = false, escaped = false;
+  for (unsigned char c : head) {
+    if (quoted) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') quoted = false;
+      else if (c == '\r' || c == '\n') quoted = false;  // a quote never spans lines
+      continue;
+    }
+    if (c == '"') quoted = true;
+    else if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) return "control character in a header";
+  }
+  return std::nullopt;
+}
+
 // The header section without its Content-Length line: oSIP would otherwise look for a
 // body we keep from it.
 std::string without_content_length(std::string_view head) {
@@ -505,6 +533,10 @@ parse_result parse(std::string_view bytes, framing f) {
     auto values = compact.empty() ? raw.all({single}) : raw.all({single, compact});
     if (values.size() > 1) return fail(raw, 400, "more than one " + std::string(single));
   }
+
+  // Control characters are legal only inside quoted strings (RFC 3261 §25.1: TEXT-UTF8
+  // in quoted-string; RFC 4475 intmeth); anywhere else they are garbage oSIP may keep.
+  if (auto bad = control_outside_quotes(head)) return fail(raw, 400, *bad);
 
   // oSIP sees the header section only: the body is ours (binary MIME parts with NULs,
   // and a leak in oSIP's multipart parser, DEPENDENCIES.md §4). A NUL inside a quoted

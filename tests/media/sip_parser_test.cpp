@@ -244,3 +244,28 @@ TEST(sip_uri, parses_configuration_uris) {
 
 }  // namespace
 }  // namespace hotline::sip
+
+namespace hotline::sip {
+namespace {
+
+// Found by sip_message_fuzz: a control character outside a quoted string used to reach
+// the model (oSIP keeps it) and came back out in our responses.
+TEST(sip_fuzz_findings, control_characters_outside_quotes_are_rejected) {
+  std::string msg = options_request;
+  msg.replace(msg.find("branch=z9hG4bK-1"), 6, std::string("br\x01nch", 6));
+  auto r = parse(msg);
+  ASSERT_TRUE(std::holds_alternative<parse_error>(r));
+  EXPECT_EQ(std::get<parse_error>(r).reason, "control character in a header");
+}
+
+TEST(sip_fuzz_findings, tel_and_unknown_schemes_print_as_they_came) {
+  std::string msg = options_request;
+  msg.replace(msg.find("sip:12333@hotline.example SIP/2.0"), 25, "tel:+86-571-12333;phone-context=zj");
+  message m = must_parse(msg);
+  EXPECT_EQ(m.request_uri.scheme, "tel");
+  EXPECT_EQ(m.request_uri.user, "+86-571-12333");
+  EXPECT_EQ(m.request_uri.to_string(), "tel:+86-571-12333;phone-context=zj");
+}
+
+}  // namespace
+}  // namespace hotline::sip
