@@ -178,6 +178,11 @@ const std::vector<section>& schema() {
                          "advertise", "Address put in Via and Contact; empty = the listen address, or the\n"
                                       "host's first address when listening on a wildcard."),
                      text_field<&c::sip, &sip_section::realm>("realm", "Digest realm of the registrar.", true),
+                     text_field<&c::sip, &sip_section::digest_algorithms>(
+                         "digest_algorithms",
+                         "Digest challenges in order of preference: MD5, SHA-256 (RFC 8760). Phones\n"
+                         "that read only the first challenge need MD5 first.",
+                         true),
                      int_field<&c::sip, &sip_section::max_calls>(
                          "max_calls", "Calls at once; new INVITEs above it get 503 + Retry-After (1-1000000).", 1,
                          1000000),

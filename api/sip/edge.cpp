@@ -35,6 +35,29 @@ class edge_impl final : public edge, public sip::event_handler {
     o.tcp = cfg.tcp != 0;
     o.advertise = cfg.advertise;
     o.ua.registrar.realm = cfg.realm;
+    o.ua.registrar.algorithms.clear();
+    for (const auto& a : split(cfg.digest_algorithms)) {
+      if (a == "MD5") o.ua.registrar.algorithms.push_back(sip::digest::algorithm::md5);
+      else if (a == "SHA-256") o.ua.registrar.algorithms.push_back(sip::digest::algorithm::sha256);
+      else {
+        error = "sip.digest_algorithms: unknown algorithm '" + a + "' (MD5, SHA-256)";
+        return false;
+      }
+    }
+    if (o.ua.registrar.algorithms.empty()) {
+      error = "sip.digest_algorithms is empty";
+      return false;
+    }
+    std::string codec_error;
+    for (const std::string* list : {&cfg.trunk_codecs, &cfg.phone_codecs})
+      if (!phones::parse_codecs(*list, &codec_error)) {
+        error = "sip codecs: " + codec_error;
+        return false;
+      }
+    if (cfg.srtp != "off" && cfg.srtp != "optional" && cfg.srtp != "required") {
+      error = "sip.srtp must be off, optional or required";
+      return false;
+    }
     o.ua.max_calls = cfg.max_calls;
     o.ua.max_cpu = cfg.max_cpu_percent / 100.0;
     o.ua.user_agent = "Hotline";

@@ -48,13 +48,13 @@ message registrar::challenge(const message& request, std::chrono::system_clock::
   uint64_t x = random_();
   std::memcpy(rnd.data(), &x, rnd.size());
   // RFC 8760 §2.4: one challenge per algorithm, most preferred first; a phone picks
-  // the first it supports. The same nonce serves both.
+  // the first it supports. The same nonce serves all.
   digest::challenge c;
   c.realm = config_.realm;
   c.nonce = nonces_.issue(wall_now, rnd, config_.realm);
   c.qop = "auth";
   c.stale = stale;
-  for (auto alg : {digest::algorithm::sha256, digest::algorithm::md5}) {
+  for (auto alg : config_.algorithms) {
     c.alg = alg;
     r.add_header("WWW-Authenticate", digest::format_challenge(c));
   }

@@ -24,90 +24,20 @@
 #include <vector>
 
 #include "tests/media/answering_server.hpp"
-
-extern char** environ;
+#include "tests/media/sipp_runner.hpp"
 
 namespace {
 
-struct sipp_result {
-  int exit_code = -1;
-  uint64_t successful = 0, failed = 0, retransmissions = 0;
-  double seconds = 0;
-  double mean_rtt_us = 0;
-  std::vector<double> rtt_ms;
-};
+using hotline::test::run_sipp;
+using hotline::test::sipp_result;
+using hotline::test::spawn_process;
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& dir) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addchdir_np(&fa, dir.c_str());
-  posix_spawn_file_actions_addopen(&fa, 1, (dir + "/stdout.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, (dir + "/stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  if (posix_spawnp(&pid, args[0].c_str(), &fa, nullptr, argv.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
-// The last line of SIPp's -trace_stat CSV holds the cumulative counters.
-void read_stats(const std::string& dir, sipp_result& r) {
-  for (const auto& f : std::filesystem::directory_iterator(dir)) {
-    std::string name = f.path().filename();
-    if (name.ends_with("_.csv")) {
-      std::ifstream in(f.path());
-      std::string header, line, last;
-      std::getline(in, header);
-      while (std::getline(in, line))
-        if (!line.empty()) last = line;
-      std::vector<std::string> h, v;
-      for (std::stringstream a(header); std::getline(a, line, ';');) h.push_back(line);
-      for (std::stringstream b(last); std::getline(b, line, ';');) v.push_back(line);
-      for (size_t i = 0; i < h.size() && i < v.size(); ++i) {
-        if (h[i] == "SuccessfulCall(C)") r.successful = std::stoull(v[i]);
-        if (h[i] == "FailedCall(C)") r.failed = std::stoull(v[i]);
-        if (h[i] == "Retransmissions(C)") r.retransmissions = std::stoull(v[i]);
-        if (h[i] == "ResponseTime1(C)") {  // "hh:mm:ss:uuuuuu", the mean INVITE->200
-          auto last = v[i].rfind(':');
-          if (last != std::string::npos) r.mean_rtt_us = std::stod(v[i].substr(last + 1));
-        }
-      }
-    } else if (name.ends_with("_rtt.csv")) {
-      std::ifstream in(f.path());
-      std::string line;
-      std::getline(in, line);
-      while (std::getline(in, line)) {
-        // Date_ms;response_time_ms;rtd_no (whole milliseconds)
-        std::vector<std::string> v;
-        for (std::stringstream s(line); std::getline(s, line, ';');) v.push_back(line);
-        if (v.size() >= 2) r.rtt_ms.push_back(std::stod(v[1]));
-      }
-    }
-  }
-}
-
-sipp_result run_sipp(const std::string& target, const std::vector<std::string>& scenario, int rate, int seconds,
+sipp_result run_load(const std::string& target, const std::string& scenario, int rate, int seconds,
                      const std::string& dir) {
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::vector<std::string> args = {"sipp", target, "-i", "127.0.0.1", "-p", "0", "-r", std::to_string(rate),
-                                   "-rp", "1000", "-m", std::to_string(rate * seconds), "-d", "0", "-nostdin",
-                                   "-trace_stat", "-fd", "1", "-trace_rtt", "-rtt_freq", "1",
-                                   "-timeout", std::to_string(seconds * 4 + 30) + "s", "-max_recv_loops", "10000",
-                                   "-l", std::to_string(rate * 2), "-buff_size", "4194304"};
-  args.insert(args.begin() + 1, scenario.begin(), scenario.end());
-  auto start = std::chrono::steady_clock::now();
-  sipp_result r;
-  pid_t pid = spawn(args, dir);
-  if (pid < 0) return r;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  read_stats(dir, r);
-  return r;
+  return run_sipp({target, "-sn", scenario, "-i", "127.0.0.1", "-p", "0", "-r", std::to_string(rate), "-rp", "1000",
+                   "-m", std::to_string(rate * seconds), "-d", "0", "-trace_rtt", "-rtt_freq", "1",
+                   "-max_recv_loops", "10000", "-l", std::to_string(rate * 2)},
+                  dir, std::chrono::seconds(seconds * 4 + 30));
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -148,7 +78,7 @@ int main(int argc, char** argv) {
   std::vector<double> hotline_cps, peer_cps;
   for (int i = 0; i < runs; ++i) {
     auto before = server.sip().stats();
-    auto r = run_sipp("127.0.0.1:" + std::to_string(server.port()), {"-sn", "uac"}, rate, seconds, tmp + "/hotline");
+    auto r = run_load("127.0.0.1:" + std::to_string(server.port()), "uac", rate, seconds, tmp + "/hotline");
     auto after = server.sip().stats();
     print("hotline", r, after.sip_thread_cpu);
     (void)before;
@@ -156,11 +86,11 @@ int main(int argc, char** argv) {
 
     // The peer: SIPp's own UAS, same load, same machine, same run.
     std::filesystem::create_directories(tmp + "/uas");
-    pid_t uas = spawn({"sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", "25060", "-nostdin", "-bg"}, tmp + "/uas");
+    pid_t uas = spawn_process({"sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", "25060", "-nostdin", "-bg"}, tmp + "/uas");
     int st = 0;
     waitpid(uas, &st, 0);  // -bg forks and returns
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    auto p = run_sipp("127.0.0.1:25060", {"-sn", "uac"}, rate, seconds, tmp + "/peer");
+    auto p = run_load("127.0.0.1:25060", "uac", rate, seconds, tmp + "/peer");
     std::system("pkill -f 'sipp -sn uas -i 127.0.0.1 -p 25060' >/dev/null 2>&1");
     print("sipp-uas", p, -1);
     peer_cps.push_back(static_cast<double>(p.successful) / p.seconds);

@@ -73,8 +73,8 @@ class answering_server : public sip::event_handler {
   static_credentials credentials;
 
   void on_incoming(sip::incoming_call call) override {
+    service_->ring(call.ref);
     if (opts_.auto_answer) {
-      service_->ring(call.ref);
       if (call.offer) {
         auto r = sdp::answer_offer(*call.offer, opts_.policy, {"127.0.0.1", false, next_port()}, random_bytes());
         if (auto* a = std::get_if<sdp::answer_result>(&r)) service_->answer(call.ref, a->answer);

@@ -325,7 +325,16 @@ struct registrar_test : user_agent_test {
   }
 };
 
-TEST_F(registrar_test, challenges_with_sha256_first_then_md5) {
+TEST_F(registrar_test, challenges_in_the_configured_order) {
+  feed(register_request("8001", 1, "z9hG4bK-r0", 600), phone);
+  const message first = transport.responses(401)[0];
+  auto defaults = first.header_values("WWW-Authenticate");
+  ASSERT_EQ(defaults.size(), 2u);
+  EXPECT_EQ(digest::parse_challenge(defaults[0])->alg, digest::algorithm::md5);  // legacy phones read the first
+  transport.sent.clear();
+  user_agent_config cfg;
+  cfg.registrar.algorithms = {digest::algorithm::sha256, digest::algorithm::md5};
+  make(cfg);
   feed(register_request("8001", 1, "z9hG4bK-r1", 600), phone);
   auto challenges = transport.responses(401);
   ASSERT_EQ(challenges.size(), 1u);
