@@ -6,7 +6,8 @@
 namespace hotline::sip {
 namespace {
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+// ASCII only: header names and tokens; std::tolower's locale lookup showed in profiles.
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
 // RFC 3261 §25.1: characters that may appear unescaped in a URI's user part / params.
 bool user_char(unsigned char c) {

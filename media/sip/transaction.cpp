@@ -60,7 +60,7 @@ struct transaction_layer::transaction {
   kind k = kind::nist;
   state s = state::trying;
   std::string key;
-  message request;
+  message request;          // client: the request (for the ACK and a synthesized 408)
   address peer;             // server: where responses go; client: the next hop
   std::string last_sent;    // server: last response; client: the request
   std::string ack;          // ICT: the ACK for a non-2xx, sent again on retransmitted finals
@@ -95,11 +95,6 @@ const transaction_stats& transaction_layer::stats() const {
 transaction_layer::transaction* transaction_layer::find(txn_id id) {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : it->second.get();
-}
-
-const message* transaction_layer::server_request(txn_id id) const {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : &it->second->request;
 }
 
 txn_id transaction_layer::find_invite_server(const message& cancel) const {
@@ -186,17 +181,18 @@ void transaction_layer::receive_request(message msg, const address& from, clock:
   t->s = t->k == kind::ist ? state::proceeding : state::trying;
   t->key = std::move(key);
   t->peer = response_address(msg, from);
-  t->request = std::move(msg);
+  // A server transaction keeps only the bytes it last sent: retransmissions are
+  // answered from them, and the TU keeps its own copy of a request it needs later.
   transaction& ref = *t;
   server_keys_.emplace(ref.key, ref.id);
   by_id_.emplace(ref.id, std::move(t));
   if (ref.k == kind::ist) {
     // §17.2.1: we answer 100 at once; the TU may take longer than 200 ms to ring.
-    ref.last_sent = make_response(ref.request, 100).to_string();
+    ref.last_sent = make_response(msg, 100).to_string();
     transmit(ref);
   }
   txn_id id = ref.id;
-  user_.on_request(id, ref.request, from);
+  user_.on_request(id, msg, from);
 }
 
 void transaction_layer::respond(txn_id id, message response, clock::time_point now) {

@@ -82,7 +82,6 @@ class transaction_layer {
 
   // The INVITE server transaction with this branch and sent-by (for CANCEL, §9.2).
   txn_id find_invite_server(const message& cancel) const;
-  const message* server_request(txn_id id) const;
 
   std::string new_branch();
   const transaction_stats& stats() const;
