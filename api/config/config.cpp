@@ -180,8 +180,9 @@ const std::vector<section>& schema() {
                      text_field<&c::sip, &sip_section::realm>("realm", "Digest realm of the registrar.", true),
                      text_field<&c::sip, &sip_section::digest_algorithms>(
                          "digest_algorithms",
-                         "Digest challenges in order of preference: MD5, SHA-256 (RFC 8760). Phones\n"
-                         "that read only the first challenge need MD5 first.",
+                         "Digest challenges in order of preference, e.g. \"SHA-256,MD5\" (RFC 8760).\n"
+                         "MD5 alone suits the most phones: some read only the first challenge, and\n"
+                         "baresip 1.0 refuses to register when any challenge is SHA-256.",
                          true),
                      int_field<&c::sip, &sip_section::max_calls>(
                          "max_calls", "Calls at once; new INVITEs above it get 503 + Retry-After (1-1000000).", 1,

@@ -37,7 +37,7 @@ struct sip_section {
   uint32_t tcp = 1;                // 0: UDP only
   std::string advertise;           // address in Via/Contact; empty: the first host address
   std::string realm = "hotline";   // digest realm of the registrar
-  std::string digest_algorithms = "MD5,SHA-256";  // challenge order (RFC 8760)
+  std::string digest_algorithms = "MD5";  // challenge order (RFC 8760); see docs/sip.md
   uint32_t max_calls = 2000;       // admission control: new INVITEs above this get 503
   uint32_t max_cpu_percent = 90;   // ... and above this SIP-thread CPU
   std::string trunk_allow;         // comma-separated IPs/CIDRs of carrier trunks and gateways

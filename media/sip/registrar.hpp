@@ -55,10 +55,11 @@ struct registrar_config {
   uint32_t max_expires = 3600;
   uint32_t default_expires = 3600;
   size_t max_contacts_per_user = 10;
-  // Challenges, in this order (RFC 8760 §2.4: most preferred first). MD5 leads by
-  // default because many phones in service (and SIPp 3.6) answer only the first
-  // challenge and know only MD5; put SHA-256 first where every phone supports it.
-  std::vector<digest::algorithm> algorithms = {digest::algorithm::md5, digest::algorithm::sha256};
+  // Challenges, in this order (RFC 8760 §2.4: most preferred first). MD5 alone by
+  // default: SIPp 3.6 answers only the first challenge and knows only MD5, and
+  // baresip 1.0 (libre 1.1) fails a REGISTER outright when any challenge names
+  // SHA-256. Where every phone supports it, configure {sha256, md5}.
+  std::vector<digest::algorithm> algorithms = {digest::algorithm::md5};
 };
 
 class registrar {

@@ -63,6 +63,7 @@ class answering_server : public sip::event_handler {
   std::vector<sip::incoming_call> incoming;
   std::vector<sip::call_event> events;
   std::vector<sip::registration_event> registrations;
+  std::vector<sdp::answer_result> answers;  // what we answered to inbound offers
   size_t count(sip::call_event_kind k) const {
     size_t n = 0;
     for (const auto& e : events) n += e.kind == k;
@@ -77,8 +78,15 @@ class answering_server : public sip::event_handler {
     if (opts_.auto_answer) {
       if (call.offer) {
         auto r = sdp::answer_offer(*call.offer, opts_.policy, {"127.0.0.1", false, next_port()}, random_bytes());
-        if (auto* a = std::get_if<sdp::answer_result>(&r)) service_->answer(call.ref, a->answer);
-        else service_->reject(call.ref, std::get<sdp::negotiation_error>(r).sip_status);
+        if (auto* a = std::get_if<sdp::answer_result>(&r)) {
+          service_->answer(call.ref, a->answer);
+          if (opts_.record) {
+            std::lock_guard g(mutex_);
+            answers.push_back(*a);
+          }
+        } else {
+          service_->reject(call.ref, std::get<sdp::negotiation_error>(r).sip_status);
+        }
       }
     }
     if (!opts_.record) return;

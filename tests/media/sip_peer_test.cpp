@@ -234,3 +234,117 @@ TEST_F(sip_peers, malformed_messages_get_400_and_the_server_keeps_serving) {
 
 }  // namespace
 }  // namespace hotline::test
+
+// ---- baresip: a real softphone as an agent's phone and as a caller ------------------------
+
+namespace hotline::test {
+namespace {
+
+// baresip 1.0 headless: no audio device (aufile in and out), commands from -e.
+struct baresip_peer {
+  baresip_peer(const std::string& dir, uint16_t sip_port, const std::string& account,
+               const std::vector<std::string>& commands = {}) {
+    std::filesystem::create_directories(dir);
+    std::system(("sox -n -r 8000 -c 1 -b 16 " + dir + "/tone.wav synth 30 sine 440 2>/dev/null").c_str());
+    std::ofstream(dir + "/config") << "module_path /usr/lib/baresip/modules\n"
+                                      "module menu.so\nmodule g711.so\nmodule aufile.so\nmodule srtp.so\n"
+                                      "module account.so\n"  // after the codecs it names
+                                      "dns_server 127.0.0.1:53\n"  // libre wants one, even for IP URIs
+                                      "sip_listen 127.0.0.1:" << sip_port << "\n"
+                                      "net_interface 127.0.0.1\n"
+                                      "audio_source aufile," << dir << "/tone.wav\n"
+                                      "audio_player aufile," << dir << "/heard.wav\n"
+                                      "audio_alert aufile," << dir << "/alert.wav\n"
+                                      "rtp_timeout 0\n";
+    std::ofstream(dir + "/accounts") << account << "\n";
+    std::ofstream(dir + "/contacts") << "";
+    std::vector<std::string> args = {"baresip", "-f", dir, "-t", "30"};
+    for (const auto& c : commands) {
+      args.push_back("-e");
+      args.push_back(c);
+    }
+    pid_ = spawn_process(args, dir);
+  }
+  ~baresip_peer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid_ = -1;
+};
+
+TEST_F(sip_peers, baresip_registers_with_digest_and_answers_our_call) {
+  auto o = defaults();
+  o.sip.ua.trunks = {{"none", {"192.0.2.0/32"}}};  // the phone is no trunk: it must register
+  // The default challenge (MD5 alone): libre 1.1 (baresip 1.0) fails the whole REGISTER
+  // ("Function not implemented") when any challenge names SHA-256.
+  answering_server server(o);
+  server.credentials.add("8001", "agent-secret");
+  ASSERT_TRUE(server.start());
+  uint16_t phone_port = free_udp_port();
+  baresip_peer phone(dir, phone_port,
+                     "<sip:8001@127.0.0.1:" + std::to_string(server.port()) +
+                         ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU,PCMA");
+  ASSERT_TRUE(server.wait([&] { return !server.registrations.empty(); }, 15s)) << "baresip did not register";
+  {
+    auto lock = server.lock();
+    EXPECT_EQ(server.registrations[0].user, "8001");
+    EXPECT_EQ(server.registrations[0].what, sip::registration_event::kind::added);
+  }
+  sip::originate_request req;
+  req.target = "8001";
+  req.from_display = "Hotline 12333";
+  sdp::endpoint_policy policy;
+  policy.codec_preference = {"PCMA", "PCMU"};
+  policy.srtp = sdp::srtp_policy::off;
+  req.offer = sdp::make_offer(policy, {"127.0.0.1", false, 30004}, [](std::span<std::byte> b) {
+    for (auto& x : b) x = std::byte{5};
+  });
+  sip::call_ref ref = server.sip().originate(req);
+  ASSERT_TRUE(server.wait([&] { return server.count(call_event_kind::answered) == 1; }, 15s));
+  {
+    auto lock = server.lock();
+    const sip::call_event* answered = nullptr;
+    for (const auto& e : server.events)
+      if (e.kind == call_event_kind::answered) answered = &e;
+    ASSERT_TRUE(answered && answered->sdp);
+    auto accepted = sdp::accept_answer(req.offer, *answered->sdp, policy);
+    ASSERT_TRUE(std::holds_alternative<sdp::negotiated>(accepted)) << std::get<sdp::negotiation_error>(accepted).reason;
+    EXPECT_EQ(std::get<sdp::negotiated>(accepted).audio.name, "PCMA");
+  }
+  server.sip().hangup(ref);
+  ASSERT_TRUE(server.wait([&] { return server.count(call_event_kind::ended) == 1; }));
+  auto lock = server.lock();
+  EXPECT_EQ(server.events.back().cause, end_cause::local_bye);
+}
+
+TEST_F(sip_peers, baresip_calls_in_with_srtp_and_the_crypto_is_negotiated) {
+  answering_server server(defaults());  // 127.0.0.0/8 is a trunk here: no registration needed
+  ASSERT_TRUE(server.start());
+  uint16_t caller_port = free_udp_port();
+  baresip_peer caller(dir, caller_port,
+                      "<sip:13800000000@127.0.0.1:" + std::to_string(server.port()) +
+                          ">;regint=0;mediaenc=srtp-mand;audio_codecs=PCMA",
+                      {"/dial sip:12333@127.0.0.1:" + std::to_string(server.port())});
+  ASSERT_TRUE(server.wait([&] { return server.count(call_event_kind::confirmed) == 1; }, 15s))
+      << "baresip did not accept our SRTP answer";
+  auto lock = server.lock();
+  ASSERT_EQ(server.incoming.size(), 1u);
+  const auto& offer = *server.incoming[0].offer;
+  ASSERT_FALSE(offer.media.empty());
+  EXPECT_EQ(offer.media[0].proto, "RTP/SAVP");  // srtp-mand
+  ASSERT_FALSE(offer.media[0].cryptos.empty());
+  ASSERT_EQ(server.answers.size(), 1u);
+  const auto& negotiated = server.answers[0].session;
+  ASSERT_TRUE(negotiated.local_crypto && negotiated.remote_crypto);
+  EXPECT_EQ(negotiated.remote_crypto->suite, sdp::crypto_suite::aes_cm_128_hmac_sha1_80);
+  EXPECT_EQ(negotiated.local_crypto->tag, negotiated.remote_crypto->tag);
+  EXPECT_NE(negotiated.local_crypto->key_salt_base64, negotiated.remote_crypto->key_salt_base64);
+  ASSERT_TRUE(sdp::decode_key_salt(*negotiated.local_crypto));
+  EXPECT_EQ(sdp::decode_key_salt(*negotiated.local_crypto)->size(), 30u);
+  EXPECT_EQ(server.answers[0].answer.media[0].proto, "RTP/SAVP");
+}
+
+}  // namespace
+}  // namespace hotline::test

@@ -107,7 +107,11 @@ struct user_agent_test : ::testing::Test {
   clock::time_point now = clock::time_point{} + 1h;
   std::chrono::system_clock::time_point wall = std::chrono::system_clock::now();
 
-  void SetUp() override { make({}); }
+  void SetUp() override {
+    user_agent_config cfg;
+    cfg.registrar.algorithms = {digest::algorithm::md5, digest::algorithm::sha256};
+    make(cfg);
+  }
   void make(user_agent_config cfg) {
     if (cfg.trunks.empty()) cfg.trunks.push_back({"carrier", {"198.51.100.0/24"}});
     ua = std::make_unique<user_agent>(cfg, transport, credentials, secret, events, [this] { return cpu; }, nullptr);
@@ -326,14 +330,15 @@ struct registrar_test : user_agent_test {
 };
 
 TEST_F(registrar_test, challenges_in_the_configured_order) {
+  make({});
   feed(register_request("8001", 1, "z9hG4bK-r0", 600), phone);
   const message first = transport.responses(401)[0];
   auto defaults = first.header_values("WWW-Authenticate");
-  ASSERT_EQ(defaults.size(), 2u);
-  EXPECT_EQ(digest::parse_challenge(defaults[0])->alg, digest::algorithm::md5);  // legacy phones read the first
+  ASSERT_EQ(defaults.size(), 1u);  // MD5 alone: what every phone in service understands
+  EXPECT_EQ(digest::parse_challenge(defaults[0])->alg, digest::algorithm::md5);
   transport.sent.clear();
   user_agent_config cfg;
-  cfg.registrar.algorithms = {digest::algorithm::sha256, digest::algorithm::md5};
+  cfg.registrar.algorithms = {digest::algorithm::sha256, digest::algorithm::md5};  // RFC 8760's preference
   make(cfg);
   feed(register_request("8001", 1, "z9hG4bK-r1", 600), phone);
   auto challenges = transport.responses(401);
