@@ -48,20 +48,26 @@ class edge_impl final : public edge, public sip::event_handler {
       error = "sip.digest_algorithms is empty";
       return false;
     }
-    std::string codec_error;
-    for (const std::string* list : {&cfg.trunk_codecs, &cfg.phone_codecs})
-      if (!phones::parse_codecs(*list, &codec_error)) {
-        error = "sip codecs: " + codec_error;
-        return false;
-      }
-    if (cfg.srtp != "off" && cfg.srtp != "optional" && cfg.srtp != "required") {
-      error = "sip.srtp must be off, optional or required";
-      return false;
-    }
+
     o.ua.max_calls = cfg.max_calls;
     o.ua.max_cpu = cfg.max_cpu_percent / 100.0;
     o.ua.user_agent = "Hotline";
-    if (!cfg.trunk_allow.empty()) o.ua.trunks.push_back({"trunk", split(cfg.trunk_allow)});
+    auto trunk_codecs = phones::parse_codecs(cfg.trunk_codecs, &error);
+    auto phone_codecs = phones::parse_codecs(cfg.phone_codecs, &error);
+    auto srtp = phones::parse_srtp(cfg.srtp);
+    if (!trunk_codecs || !phone_codecs) {
+      error = "sip codecs: " + error;
+      return false;
+    }
+    if (!srtp) {
+      error = "sip.srtp must be off, optional or required";
+      return false;
+    }
+    sdp::endpoint_policy trunk_policy;
+    trunk_policy.codec_preference = *trunk_codecs;
+    trunk_policy.srtp = *srtp;
+    if (!cfg.trunk_allow.empty()) o.ua.trunks.push_back({"trunk", split(cfg.trunk_allow), trunk_policy});
+    o.ua.phone_policy.codec_preference = *phone_codecs;
     o.log = [](std::string_view level, std::string_view msg) {
       if (level == "warn") log::warn("sip", msg);
       else log::info("sip", msg);

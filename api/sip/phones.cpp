@@ -93,6 +93,22 @@ std::optional<std::vector<std::string>> parse_codecs(std::string_view text, std:
   return out;
 }
 
+std::optional<sdp::srtp_policy> parse_srtp(std::string_view text) {
+  if (text == "off") return sdp::srtp_policy::off;
+  if (text == "optional") return sdp::srtp_policy::optional;
+  if (text == "required") return sdp::srtp_policy::required;
+  return std::nullopt;
+}
+
+std::optional<sdp::endpoint_policy> phone_credentials::policy(std::string_view username) const {
+  auto a = phones::find(env_, username);
+  if (!a || (a->codecs.empty() && a->srtp.empty())) return std::nullopt;
+  sdp::endpoint_policy p;
+  if (!a->codecs.empty()) p.codec_preference = a->codecs;
+  p.srtp = parse_srtp(a->srtp).value_or(sdp::srtp_policy::optional);
+  return p;
+}
+
 std::optional<sip::digest::stored_credentials> phone_credentials::find(std::string_view username) const {
   auto a = phones::find(env_, username);
   if (!a) return std::nullopt;

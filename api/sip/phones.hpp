@@ -31,6 +31,9 @@ std::error_code remove(storage::env& env, std::string_view user);
 std::optional<account> find(const storage::env& env, std::string_view user);
 std::vector<account> list(const storage::env& env);
 
+// "off" | "optional" | "required"
+std::optional<sdp::srtp_policy> parse_srtp(std::string_view text);
+
 // "opus,PCMA,PCMU" -> {"opus","PCMA","PCMU"}; an unknown codec name is an error.
 std::optional<std::vector<std::string>> parse_codecs(std::string_view text, std::string* error);
 
@@ -40,6 +43,7 @@ class phone_credentials final : public sip::credential_store {
  public:
   explicit phone_credentials(const storage::env& env) : env_(env) {}
   std::optional<sip::digest::stored_credentials> find(std::string_view username) const override;
+  std::optional<sdp::endpoint_policy> policy(std::string_view username) const override;
 
  private:
   const storage::env& env_;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "media/sdp/negotiate.hpp"
 #include "media/sdp/session.hpp"
 #include "media/sip/message.hpp"
 #include "media/sip/registrar.hpp"
@@ -27,6 +28,7 @@ struct incoming_call {
   std::string trunk;            // the trunk that admitted it, or empty
   std::string registered_user;  // the phone's user when it comes from a registered phone
   std::optional<sdp::session_description> offer;  // nullopt: no offer (we offer in the 200)
+  sdp::endpoint_policy policy;  // the trunk's or the phone's codec preference and SRTP rule
   std::vector<header> headers;  // everything else the INVITE carried (User-Agent, P-Asserted-Identity, ...)
 };
 

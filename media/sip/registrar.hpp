@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "media/sdp/negotiate.hpp"
 #include "media/sip/digest.hpp"
 #include "media/sip/message.hpp"
 #include "media/sip/transaction.hpp"
@@ -26,6 +27,8 @@ class credential_store {
  public:
   virtual ~credential_store() = default;
   virtual std::optional<digest::stored_credentials> find(std::string_view username) const = 0;
+  // The phone's media policy (codec preference, SRTP), if it has its own.
+  virtual std::optional<sdp::endpoint_policy> policy(std::string_view) const { return std::nullopt; }
 };
 
 struct binding {

@@ -378,6 +378,13 @@ std::vector<binding> service::lookup(const std::string& user) {
   return f.get();
 }
 
+sdp::endpoint_policy service::phone_policy(const std::string& user) {
+  std::promise<sdp::endpoint_policy> done;
+  auto f = done.get_future();
+  net::post(impl_->io, [p = impl_.get(), &user, &done] { done.set_value(p->ua->phone_policy(user)); });
+  return f.get();
+}
+
 service_stats service::stats() {
   std::promise<service_stats> done;
   auto f = done.get_future();

@@ -60,6 +60,8 @@ class service {
 
   // Snapshots, taken on the SIP thread (they wait for it).
   std::vector<binding> lookup(const std::string& user);
+  // The codec preference and SRTP rule for calling this registered user's phone.
+  sdp::endpoint_policy phone_policy(const std::string& user);
   service_stats stats();
 
   struct impl;

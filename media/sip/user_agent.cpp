@@ -185,6 +185,7 @@ user_agent::user_agent(user_agent_config config, transport_sender& transport, co
                        std::span<const std::byte> nonce_secret, event_handler& events, std::function<double()> cpu_load,
                        log_sink log)
     : config_(std::move(config)),
+      credentials_(credentials),
       transport_(transport),
       events_(events),
       cpu_load_(std::move(cpu_load)),
@@ -245,13 +246,17 @@ void user_agent::add_common_headers(message& m) const {
   m.add_header(m.is_request() ? "User-Agent" : "Server", config_.user_agent);
 }
 
-std::string user_agent::trunk_for(const address& from) const {
+const trunk_config* user_agent::trunk_for(const address& from) const {
   auto ip = to_ip(from.ip);
-  if (!ip) return {};
+  if (!ip) return nullptr;
   for (const trunk_config& t : config_.trunks)
     for (const std::string& allowed : t.allow)
-      if (cidr_contains(allowed, *ip)) return t.name;
-  return {};
+      if (cidr_contains(allowed, *ip)) return &t;
+  return nullptr;
+}
+
+sdp::endpoint_policy user_agent::phone_policy(std::string_view user) const {
+  return credentials_.policy(user).value_or(config_.phone_policy);
 }
 
 // ---- input --------------------------------------------------------------------------
@@ -342,8 +347,10 @@ void user_agent::handle_options(txn_id id, const message& request) {
 void user_agent::handle_invite(txn_id id, const message& request, const address& from) {
   // Who may call in: a configured trunk, or a phone registered from this address.
   incoming_call in;
-  in.trunk = trunk_for(from);
-  if (in.trunk.empty()) {
+  if (const trunk_config* trunk = trunk_for(from)) {
+    in.trunk = trunk->name;
+    in.policy = trunk->policy;
+  } else {
     const std::string* user = registrar_.user_of_flow(from);
     if (!user) {
       ++stats_.rejected_forbidden;
@@ -352,6 +359,7 @@ void user_agent::handle_invite(txn_id id, const message& request, const address&
       return;
     }
     in.registered_user = *user;
+    in.policy = phone_policy(*user);
   }
   // Admission control: new calls only; calls in progress are never touched.
   double cpu = cpu_load_ ? cpu_load_() : 0.0;

@@ -23,6 +23,7 @@ namespace hotline::sip {
 struct trunk_config {
   std::string name;
   std::vector<std::string> allow;  // IPs or CIDRs the trunk sends from ("192.0.2.0/24", "::1")
+  sdp::endpoint_policy policy;     // codec preference and SRTP for its calls
 };
 
 struct user_agent_config {
@@ -32,6 +33,7 @@ struct user_agent_config {
   double max_cpu = 0.90;            // fraction of the SIP process's CPU budget; above it, 503
   uint32_t retry_after_s = 10;
   uint32_t min_session_expires = 90;  // RFC 4028 Min-SE
+  sdp::endpoint_policy phone_policy;  // for registered phones without a policy of their own
   std::string user_agent = "Hotline";
   timer_config timers;
 };
@@ -68,6 +70,8 @@ class user_agent final : public transaction_user {
   void hangup(call_ref ref, clock::time_point now);
 
   const registrar& registrations() const { return registrar_; }
+  // The media policy for calls to or from this registered user.
+  sdp::endpoint_policy phone_policy(std::string_view user) const;
   user_agent_stats stats() const;
   const transaction_stats& transaction_counters() const { return transactions_.stats(); }
 
@@ -95,12 +99,13 @@ class user_agent final : public transaction_user {
   void refuse(call_ref ref, std::string reason);
   void add_common_headers(message& m) const;
   name_addr local_contact(transport_kind kind) const;
-  std::string trunk_for(const address& from) const;
+  const trunk_config* trunk_for(const address& from) const;
   call* find_call(call_ref ref);
   call* find_dialog(const message& m, bool we_are_uas_of_it);
   std::string random_token(size_t chars);
 
   user_agent_config config_;
+  const credential_store& credentials_;
   transport_sender& transport_;
   event_handler& events_;
   std::function<double()> cpu_load_;

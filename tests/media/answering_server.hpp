@@ -35,6 +35,7 @@ class answering_server : public sip::event_handler {
   struct options {
     bool auto_answer = true;
     bool record = true;  // keep every event (off for the load benchmark)
+    bool use_edge_policy = false;  // answer with incoming_call.policy instead of `policy`
     sdp::endpoint_policy policy;
     sip::service_options sip;
   };
@@ -77,7 +78,9 @@ class answering_server : public sip::event_handler {
     service_->ring(call.ref);
     if (opts_.auto_answer) {
       if (call.offer) {
-        auto r = sdp::answer_offer(*call.offer, opts_.policy, {"127.0.0.1", false, next_port()}, random_bytes());
+        // The edge tells us the trunk's or the phone's policy; tests may override it.
+        const sdp::endpoint_policy& policy = opts_.use_edge_policy ? call.policy : opts_.policy;
+        auto r = sdp::answer_offer(*call.offer, policy, {"127.0.0.1", false, next_port()}, random_bytes());
         if (auto* a = std::get_if<sdp::answer_result>(&r)) {
           service_->answer(call.ref, a->answer);
           if (opts_.record) {

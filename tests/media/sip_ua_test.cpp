@@ -494,3 +494,36 @@ TEST_F(user_agent_test, rfc4475_messages_get_the_codes_the_rfc_names) {
 
 }  // namespace
 }  // namespace hotline::sip
+
+namespace hotline::sip {
+namespace {
+
+// Codec preference and SRTP are per trunk and per phone: the edge hands the right
+// policy to the owner with each call.
+TEST_F(registrar_test, each_call_carries_its_trunk_or_phone_policy) {
+  user_agent_config cfg;
+  cfg.trunks.push_back({"carrier", {"198.51.100.0/24"}, {}});
+  cfg.trunks[0].policy.codec_preference = {"PCMA"};
+  cfg.trunks[0].policy.srtp = sdp::srtp_policy::required;
+  cfg.phone_policy.codec_preference = {"opus", "PCMU"};
+  make(cfg);
+  feed(invite("t1", "z9hG4bK-pol1"), trunk);
+  ASSERT_EQ(events.incoming.size(), 1u);
+  EXPECT_EQ(events.incoming[0].policy.codec_preference, std::vector<std::string>{"PCMA"});
+  EXPECT_EQ(events.incoming[0].policy.srtp, sdp::srtp_policy::required);
+  // A required-SRTP trunk offering plain RTP gets 488 from the owner's negotiation.
+  auto r = sdp::answer_offer(*events.incoming[0].offer, events.incoming[0].policy, {"192.0.2.1", false, 4000},
+                             [](std::span<std::byte>) {});
+  ASSERT_TRUE(std::holds_alternative<sdp::negotiation_error>(r));
+  EXPECT_EQ(std::get<sdp::negotiation_error>(r).sip_status, 488);
+
+  feed(register_request("8001", 1, "z9hG4bK-p1", 600), phone);
+  feed(register_request("8001", 2, "z9hG4bK-p2", 600, authorize("8001", "pw-8001", digest::algorithm::md5)), phone);
+  feed(invite("p1", "z9hG4bK-pol2", "10.1.1.20"), phone);
+  ASSERT_EQ(events.incoming.size(), 2u);
+  EXPECT_EQ(events.incoming[1].registered_user, "8001");
+  EXPECT_EQ(events.incoming[1].policy.codec_preference, (std::vector<std::string>{"opus", "PCMU"}));
+}
+
+}  // namespace
+}  // namespace hotline::sip
