@@ -54,6 +54,7 @@ struct tcp_connection;
 struct service::impl final : transport_sender {
   net::io_context io{1};
   std::vector<std::unique_ptr<udp::socket>> udp_sockets;
+  std::unordered_map<const udp::socket*, udp::endpoint> udp_senders;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::unordered_map<uint64_t, std::shared_ptr<tcp_connection>> connections;
   std::unordered_map<std::string, uint64_t> connection_by_peer;  // "ip|port" -> id
@@ -166,9 +167,9 @@ void service::impl::forget(uint64_t id) {
 }
 
 void service::impl::receive_udp(udp::socket& s) {
-  auto* sender = new udp::endpoint;  // owned by the handler below
-  s.async_receive_from(net::buffer(udp_buffer), *sender, [this, &s, sender](boost::system::error_code ec, size_t n) {
-    std::unique_ptr<udp::endpoint> from(sender);
+  // One receive is outstanding per socket, so its sender endpoint can live beside it.
+  udp::endpoint* from = &udp_senders[&s];
+  s.async_receive_from(net::buffer(udp_buffer), *from, [this, &s, from](boost::system::error_code ec, size_t n) {
     if (ec == net::error::operation_aborted) return;
     address a;
     a.kind = transport_kind::udp;
