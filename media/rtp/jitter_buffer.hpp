@@ -1,0 +1,77 @@
+#pragma once
+// An adaptive jitter buffer for one receiving leg. The media thread inserts packets as
+// they arrive and pops one frame per 20 ms tick. Missing frames come out as `lost`, so
+// the decoder conceals them (Opus PLC/FEC, G.711 repeat-and-fade). The target delay
+// follows the measured interarrival jitter (RFC 3550 §6.4.1); surplus delay is shed one
+// frame at a time, an underrun grows it. Single-threaded (its media thread); no locks.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace hotline::rtp {
+
+struct jitter_config {
+  uint32_t clock_rate = 8000;
+  uint32_t frame_samples = 160;  // 20 ms at 8 kHz
+  uint32_t min_delay_frames = 2;
+  uint32_t max_delay_frames = 12;  // 240 ms
+  size_t capacity = 64;            // frames held at most; beyond, the oldest go
+};
+
+struct jitter_stats {
+  uint64_t received = 0, played = 0, lost = 0, late = 0, duplicates = 0, resets = 0;
+  uint64_t stretched = 0;          // concealment frames played to grow the delay
+  uint64_t dropped_for_delay = 0;  // frames skipped to shrink it
+  double jitter_samples = 0;  // RFC 3550 interarrival jitter, timestamp units
+  uint32_t target_delay_frames = 0;
+};
+
+class jitter_buffer {
+ public:
+  explicit jitter_buffer(jitter_config config = {});
+
+  enum class insert_result { queued, duplicate, late, reset };
+  // `arrival_samples` is the arrival time in timestamp units (the media thread's clock
+  // scaled to the codec rate); it drives the jitter estimate.
+  insert_result insert(uint16_t sequence, uint32_t timestamp, std::span<const std::byte> payload,
+                       uint64_t arrival_samples);
+
+  struct frame {
+    bool lost = false;  // nothing arrived for this slot: conceal
+    uint32_t timestamp = 0;
+    std::vector<std::byte> payload;
+  };
+  // One frame per tick, or nullopt while the buffer is still filling (play silence).
+  std::optional<frame> pop();
+
+  const jitter_stats& stats() const { return stats_; }
+  size_t depth() const;  // frames buffered ahead of the playout point
+
+ private:
+  struct slot {
+    bool filled = false;
+    uint32_t timestamp = 0;
+    uint16_t sequence = 0;
+    std::vector<std::byte> payload;
+  };
+  slot& slot_for(uint32_t timestamp);
+  void update_jitter(uint32_t timestamp, uint64_t arrival);
+  void restart();
+
+  jitter_config config_;
+  std::vector<slot> ring_;
+  bool playing_ = false;
+  bool have_first_ = false;
+  uint32_t next_ts_ = 0;           // the timestamp the next pop() plays
+  uint32_t newest_ts_ = 0;         // the newest timestamp buffered
+  std::optional<uint32_t> last_ts_;  // for the jitter estimate
+  uint64_t last_arrival_ = 0;
+  uint32_t underruns_in_row_ = 0;
+  uint32_t surplus_ticks_ = 0;
+  uint32_t stretch_ticks_ = 0;
+  jitter_stats stats_;
+};
+
+}  // namespace hotline::rtp
