@@ -9,15 +9,8 @@
 namespace hotline::sdp {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// Encoding names are MIME subtypes, compared case-insensitively (RFC 4855 §3).
-bool equals_nocase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
+// Encoding names are MIME subtypes, compared case-insensitively (RFC 4855 §3): equals_nocase.
 
 bool is_named(const codec& c, std::string_view name) { return equals_nocase(c.name, name); }
 

@@ -109,6 +109,8 @@ std::string to_string(const session_description& sd);
 
 // RTP-based transport (RTP/AVP, RTP/SAVPF, UDP/TLS/RTP/SAVPF, ...): formats are payload types.
 bool is_rtp(std::string_view proto);
+// ASCII case-insensitive comparison (encoding names, RFC 4855 §3; attribute tokens).
+bool equals_nocase(std::string_view a, std::string_view b);
 
 // The peer puts the stream on hold: a=sendonly, a=inactive, or the pre-RFC 3264
 // c=0.0.0.0 (RFC 3264 §8.4; some IPv6 phones send "::" the same way).

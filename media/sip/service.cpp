@@ -268,6 +268,45 @@ void service::impl::on_tick() {
   });
 }
 
+// Opens and binds every listening socket on `port` (0: any, the same for all).
+std::error_code bind_sockets(service::impl& p, const service_options& options, uint16_t requested) {
+  uint16_t port = requested;
+  for (const std::string& host : options.listen) {
+    boost::system::error_code bec;
+    auto ip = net::ip::make_address(host, bec);
+    if (bec) {
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+    auto s = std::make_unique<udp::socket>(p.io);
+    s->open(ip.is_v6() ? udp::v6() : udp::v4(), bec);
+    if (!bec && ip.is_v6()) s->set_option(net::ip::v6_only(true), bec);
+    if (!bec) s->bind(udp::endpoint(ip, port), bec);
+    if (bec) {
+      return std::error_code(bec.value(), std::system_category());
+    }
+    // A deep receive buffer rides out bursts (SIPp at thousands of calls/s).
+    s->set_option(net::socket_base::receive_buffer_size(4 << 20), bec);
+    s->non_blocking(true, bec);
+    if (port == 0) port = s->local_endpoint().port();
+    p.udp_port = port;
+    p.udp_sockets.push_back(std::move(s));
+    if (options.tcp) {
+      auto a = std::make_unique<tcp::acceptor>(p.io);
+      a->open(ip.is_v6() ? tcp::v6() : tcp::v4(), bec);
+      if (!bec) a->set_option(net::socket_base::reuse_address(true), bec);
+      if (!bec && ip.is_v6()) a->set_option(net::ip::v6_only(true), bec);
+      if (!bec) a->bind(tcp::endpoint(ip, port), bec);
+      if (!bec) a->listen(net::socket_base::max_listen_connections, bec);
+      if (bec) {
+        return std::error_code(bec.value(), std::system_category());
+      }
+      p.tcp_port = port;
+      p.acceptors.push_back(std::move(a));
+    }
+  }
+  return {};
+}
+
 service::service(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 service::~service() {
@@ -285,42 +324,15 @@ std::unique_ptr<service> service::start(service_options options, const credentia
     options.nonce_secret.resize(32);
     RAND_bytes(reinterpret_cast<unsigned char*>(options.nonce_secret.data()), 32);
   }
-  uint16_t port = options.port;
-  for (const std::string& host : options.listen) {
-    boost::system::error_code bec;
-    auto ip = net::ip::make_address(host, bec);
-    if (bec) {
-      ec = std::make_error_code(std::errc::invalid_argument);
-      return nullptr;
-    }
-    auto s = std::make_unique<udp::socket>(p->io);
-    s->open(ip.is_v6() ? udp::v6() : udp::v4(), bec);
-    if (!bec && ip.is_v6()) s->set_option(net::ip::v6_only(true), bec);
-    if (!bec) s->bind(udp::endpoint(ip, port), bec);
-    if (bec) {
-      ec = std::error_code(bec.value(), std::system_category());
-      return nullptr;
-    }
-    // A deep receive buffer rides out bursts (SIPp at thousands of calls/s).
-    s->set_option(net::socket_base::receive_buffer_size(4 << 20), bec);
-    s->non_blocking(true, bec);
-    if (port == 0) port = s->local_endpoint().port();
-    p->udp_port = port;
-    p->udp_sockets.push_back(std::move(s));
-    if (options.tcp) {
-      auto a = std::make_unique<tcp::acceptor>(p->io);
-      a->open(ip.is_v6() ? tcp::v6() : tcp::v4(), bec);
-      if (!bec) a->set_option(net::socket_base::reuse_address(true), bec);
-      if (!bec && ip.is_v6()) a->set_option(net::ip::v6_only(true), bec);
-      if (!bec) a->bind(tcp::endpoint(ip, port), bec);
-      if (!bec) a->listen(net::socket_base::max_listen_connections, bec);
-      if (bec) {
-        ec = std::error_code(bec.value(), std::system_category());
-        return nullptr;
-      }
-      p->tcp_port = port;
-      p->acceptors.push_back(std::move(a));
-    }
+  // Port 0 (tests): the kernel picks a free UDP port, and TCP must get the same one. If
+  // someone holds that number for TCP, try again with another.
+  for (int attempt = 0;; ++attempt) {
+    ec = bind_sockets(*p, options, options.port);
+    if (!ec) break;
+    if (options.port != 0 || ec != std::errc::address_in_use || attempt == 20) return nullptr;
+    p->udp_sockets.clear();
+    p->udp_senders.clear();
+    p->acceptors.clear();
   }
   if (!options.advertise.empty()) {
     p->advertise = options.advertise;

@@ -240,6 +240,18 @@ name_addr user_agent::local_contact(transport_kind kind) const {
   return c;
 }
 
+// Our Via for a new request: a fresh branch, and rport so NATed peers answer where
+// we really sent from (RFC 3581).
+via user_agent::our_via(transport_kind kind) {
+  address local = transport_.local_address(kind);
+  via v;
+  v.transport = std::string(via_transport(kind));
+  v.host = local.ip;
+  v.port = local.port;
+  v.params = {{"branch", transactions_.new_branch()}, {"rport", ""}};
+  return v;
+}
+
 void user_agent::add_common_headers(message& m) const {
   m.add_header("Allow", std::string(allow_methods));
   m.add_header("Supported", "timer");
@@ -675,12 +687,7 @@ void user_agent::originate(call_ref ref, const originate_request& request, clock
   message inv;
   inv.method = "INVITE";
   inv.request_uri = target;
-  via v;
-  v.transport = std::string(via_transport(next_hop.kind));
-  v.host = local.ip;
-  v.port = local.port;
-  v.params = {{"branch", transactions_.new_branch()}, {"rport", ""}};
-  inv.vias.push_back(std::move(v));
+  inv.vias.push_back(our_via(next_hop.kind));
   inv.max_forwards = 70;
   inv.from.display = request.from_display;
   inv.from.uri.user = request.from_user;
@@ -713,16 +720,10 @@ void user_agent::originate(call_ref ref, const originate_request& request, clock
 }
 
 void user_agent::send_in_dialog(call& c, std::string method, std::string body, int purpose) {
-  address local = transport_.local_address(c.flow.kind);
   message m;
   m.method = std::move(method);
   m.request_uri = c.remote_target;
-  via v;
-  v.transport = std::string(via_transport(c.flow.kind));
-  v.host = local.ip;
-  v.port = local.port;
-  v.params = {{"branch", transactions_.new_branch()}, {"rport", ""}};
-  m.vias.push_back(std::move(v));
+  m.vias.push_back(our_via(c.flow.kind));
   m.routes = c.route_set;
   m.max_forwards = 70;
   m.from = c.local;
@@ -795,13 +796,7 @@ void user_agent::send_ack(call& c, const message& response) {
   message ack;
   ack.method = "ACK";
   ack.request_uri = c.remote_target;
-  address local = transport_.local_address(c.flow.kind);
-  via v;
-  v.transport = std::string(via_transport(c.flow.kind));
-  v.host = local.ip;
-  v.port = local.port;
-  v.params = {{"branch", transactions_.new_branch()}, {"rport", ""}};
-  ack.vias.push_back(std::move(v));
+  ack.vias.push_back(our_via(c.flow.kind));
   ack.routes = c.route_set;
   ack.max_forwards = 70;
   ack.from = c.local;

@@ -98,6 +98,7 @@ class user_agent final : public transaction_user {
   void end_call(call& c, end_cause cause, int status, std::string reason, bool by_remote);
   void refuse(call_ref ref, std::string reason);
   void add_common_headers(message& m) const;
+  via our_via(transport_kind kind);
   name_addr local_contact(transport_kind kind) const;
   const trunk_config* trunk_for(const address& from) const;
   call* find_call(call_ref ref);

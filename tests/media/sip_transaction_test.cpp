@@ -5,26 +5,14 @@
 
 #include "media/sip/parser.hpp"
 #include "media/sip/transaction.hpp"
+#include "tests/media/fake_transport.hpp"
 
 namespace hotline::sip {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct sent_message {
-  address to;
-  message msg;
-};
-
-struct fake_transport : transport_sender {
-  std::vector<sent_message> sent;
-  void send(const address& to, std::string bytes) override {
-    auto r = parse(bytes);
-    ASSERT_TRUE(std::holds_alternative<message>(r)) << bytes;
-    sent.push_back({to, std::get<message>(r)});
-  }
-  address local_address(transport_kind kind) const override { return {"192.0.2.1", 5060, kind, 0}; }
-};
+using fakes::fake_transport;
 
 struct recording_user : transaction_user {
   std::vector<std::pair<txn_id, message>> requests, responses;
