@@ -572,8 +572,9 @@ nonce_issuer::verdict nonce_issuer::check(std::string_view nonce, std::chrono::s
   for (std::size_t i = 0; i < time_bytes; ++i) issued = (issued << 8) | raw[i];
   std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   auto now_u = static_cast<std::uint64_t>(now_s < 0 ? 0 : now_s);
-  if (issued > now_u) return issued - now_u > static_cast<std::uint64_t>(future_tolerance_s) ? verdict::stale : verdict::valid;
-  return now_u - issued > static_cast<std::uint64_t>(max_age_.count()) ? verdict::stale : verdict::valid;
+  const bool too_old = issued <= now_u && now_u - issued > static_cast<std::uint64_t>(max_age_.count());
+  const bool too_new = issued > now_u && issued - now_u > static_cast<std::uint64_t>(future_tolerance_s);
+  return too_old || too_new ? verdict::stale : verdict::valid;
 }
 
 // ---- verify ------------------------------------------------------------------------------
