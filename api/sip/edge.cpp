@@ -10,18 +10,7 @@
 namespace hotline::sipedge {
 namespace {
 
-std::vector<std::string> split(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    size_t comma = s.find(',');
-    std::string_view item = s.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) out.emplace_back(item);
-    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
-  }
-  return out;
-}
+using phones::split_list;
 
 class edge_impl final : public edge, public sip::event_handler {
  public:
@@ -30,13 +19,13 @@ class edge_impl final : public edge, public sip::event_handler {
 
   bool start(const config::sip_section& cfg, std::string& error) {
     sip::service_options o;
-    o.listen = split(cfg.listen);
+    o.listen = split_list(cfg.listen);
     o.port = cfg.port;
     o.tcp = cfg.tcp != 0;
     o.advertise = cfg.advertise;
     o.ua.registrar.realm = cfg.realm;
     o.ua.registrar.algorithms.clear();
-    for (const auto& a : split(cfg.digest_algorithms)) {
+    for (const auto& a : split_list(cfg.digest_algorithms)) {
       if (a == "MD5") o.ua.registrar.algorithms.push_back(sip::digest::algorithm::md5);
       else if (a == "SHA-256") o.ua.registrar.algorithms.push_back(sip::digest::algorithm::sha256);
       else {
@@ -66,7 +55,7 @@ class edge_impl final : public edge, public sip::event_handler {
     sdp::endpoint_policy trunk_policy;
     trunk_policy.codec_preference = *trunk_codecs;
     trunk_policy.srtp = *srtp;
-    if (!cfg.trunk_allow.empty()) o.ua.trunks.push_back({"trunk", split(cfg.trunk_allow), trunk_policy});
+    if (!cfg.trunk_allow.empty()) o.ua.trunks.push_back({"trunk", split_list(cfg.trunk_allow), trunk_policy});
     o.ua.phone_policy.codec_preference = *phone_codecs;
     o.log = [](std::string_view level, std::string_view msg) {
       if (level == "warn") log::warn("sip", msg);

@@ -71,20 +71,26 @@ std::vector<account> list(const storage::env& env) {
   return out;
 }
 
-std::optional<std::vector<std::string>> parse_codecs(std::string_view text, std::string* error) {
+std::vector<std::string> split_list(std::string_view text) {
   std::vector<std::string> out;
   while (!text.empty()) {
     size_t comma = text.find(',');
     std::string_view item = text.substr(0, comma);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item == "opus" || item == "PCMA" || item == "PCMU") {
-      out.emplace_back(item);
-    } else if (!item.empty()) {
-      if (error) *error = "unknown codec '" + std::string(item) + "' (known: opus, PCMA, PCMU)";
+    if (!item.empty()) out.emplace_back(item);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return out;
+}
+
+std::optional<std::vector<std::string>> parse_codecs(std::string_view text, std::string* error) {
+  std::vector<std::string> out = split_list(text);
+  for (const std::string& item : out) {
+    if (item != "opus" && item != "PCMA" && item != "PCMU") {
+      if (error) *error = "unknown codec '" + item + "' (known: opus, PCMA, PCMU)";
       return std::nullopt;
     }
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
   }
   if (out.empty()) {
     if (error) *error = "no codec given";

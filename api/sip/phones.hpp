@@ -31,6 +31,9 @@ std::error_code remove(storage::env& env, std::string_view user);
 std::optional<account> find(const storage::env& env, std::string_view user);
 std::vector<account> list(const storage::env& env);
 
+// "a, b,,c" -> {"a","b","c"}: the comma lists of the sip.* config keys and --codecs.
+std::vector<std::string> split_list(std::string_view text);
+
 // "off" | "optional" | "required"
 std::optional<sdp::srtp_policy> parse_srtp(std::string_view text);
 

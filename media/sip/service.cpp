@@ -384,33 +384,33 @@ void service::hangup(call_ref ref) {
   net::post(impl_->io, [p = impl_.get(), ref] { p->ua->hangup(ref, clock::now()); });
 }
 
+// Runs `f` on the SIP thread and waits for its result (never call from that thread).
+template <class F>
+auto on_sip_thread(net::io_context& io, F f) {
+  std::promise<decltype(f())> done;
+  auto result = done.get_future();
+  net::post(io, [&] { done.set_value(f()); });
+  return result.get();
+}
+
 std::vector<binding> service::lookup(const std::string& user) {
-  std::promise<std::vector<binding>> done;
-  auto f = done.get_future();
-  net::post(impl_->io, [p = impl_.get(), &user, &done] { done.set_value(p->ua->registrations().lookup(user)); });
-  return f.get();
+  return on_sip_thread(impl_->io, [&] { return impl_->ua->registrations().lookup(user); });
 }
 
 sdp::endpoint_policy service::phone_policy(const std::string& user) {
-  std::promise<sdp::endpoint_policy> done;
-  auto f = done.get_future();
-  net::post(impl_->io, [p = impl_.get(), &user, &done] { done.set_value(p->ua->phone_policy(user)); });
-  return f.get();
+  return on_sip_thread(impl_->io, [&] { return impl_->ua->phone_policy(user); });
 }
 
 service_stats service::stats() {
-  std::promise<service_stats> done;
-  auto f = done.get_future();
-  net::post(impl_->io, [p = impl_.get(), &done] {
+  return on_sip_thread(impl_->io, [p = impl_.get()] {
     service_stats s;
     s.ua = p->ua->stats();
     s.transactions = p->ua->transaction_counters();
     s.bindings = p->ua->registrations().binding_count();
     s.sip_thread_cpu = p->cpu_fraction;
     s.tcp_connections = p->connections_total;
-    done.set_value(s);
+    return s;
   });
-  return f.get();
 }
 
 }  // namespace hotline::sip

@@ -719,7 +719,8 @@ void user_agent::originate(call_ref ref, const originate_request& request, clock
   client_txns_.emplace(id, std::pair{ref, static_cast<int>(p_invite)});
 }
 
-void user_agent::send_in_dialog(call& c, std::string method, std::string body, int purpose) {
+// §12.2.1.1: a request within the dialog, to its remote target along its route set.
+message user_agent::in_dialog_request(call& c, std::string method) {
   message m;
   m.method = std::move(method);
   m.request_uri = c.remote_target;
@@ -731,8 +732,13 @@ void user_agent::send_in_dialog(call& c, std::string method, std::string body, i
   m.to = c.remote;
   if (!c.remote_tag.empty()) set_param(m.to.params, "tag", c.remote_tag);
   m.call_id = c.call_id;
-  m.cseq = ++c.local_cseq;
   m.cseq_method = m.method;
+  return m;
+}
+
+void user_agent::send_in_dialog(call& c, std::string method, std::string body, int purpose) {
+  message m = in_dialog_request(c, std::move(method));
+  m.cseq = ++c.local_cseq;
   if (m.method == "INVITE") {
     m.contacts.push_back(local_contact(c.flow.kind));
     if (c.session_interval)
@@ -793,18 +799,9 @@ void user_agent::hangup(call_ref ref, clock::time_point now) {
 // ---- responses to our requests ----------------------------------------------------------
 
 void user_agent::send_ack(call& c, const message& response) {
-  message ack;
-  ack.method = "ACK";
-  ack.request_uri = c.remote_target;
-  ack.vias.push_back(our_via(c.flow.kind));
-  ack.routes = c.route_set;
-  ack.max_forwards = 70;
-  ack.from = c.local;
-  set_param(ack.from.params, "tag", c.local_tag);
-  ack.to = response.to;
-  ack.call_id = c.call_id;
-  ack.cseq = response.cseq;
-  ack.cseq_method = "ACK";
+  message ack = in_dialog_request(c, "ACK");
+  ack.to = response.to;     // the tag of the 2xx being acknowledged
+  ack.cseq = response.cseq; // the INVITE's number (§13.2.2.4)
   c.last_ack = ack.to_string();
   transport_.send(c.flow, c.last_ack);
 }

@@ -93,6 +93,7 @@ class user_agent final : public transaction_user {
   void respond(txn_id id, message response);
   void reply(txn_id id, const message& request, int status, std::string_view reason = {});
   void send_2xx(call& c, txn_id id, const message& request, const std::string& body);
+  message in_dialog_request(call& c, std::string method);
   void send_in_dialog(call& c, std::string method, std::string body, int purpose);
   void send_ack(call& c, const message& response);
   void end_call(call& c, end_cause cause, int status, std::string reason, bool by_remote);

@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
     pid_t uas = spawn_process({"sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", "25060", "-nostdin", "-bg"}, tmp + "/uas");
     int st = 0;
     waitpid(uas, &st, 0);  // -bg forks and returns
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    hotline::test::wait_until_bound(25060);
     auto p = run_load("127.0.0.1:25060", "uac", rate, seconds, tmp + "/peer");
     std::system("pkill -f 'sipp -sn uas -i 127.0.0.1 -p 25060' >/dev/null 2>&1");
     print("sipp-uas", p, -1);

@@ -141,7 +141,7 @@ TEST_F(sip_peers, phone_registers_with_digest_and_answers_our_call) {
   }
   // The phone now waits for calls where it registered from.
   sipp_background phone({"-sn", "uas", "-i", "127.0.0.1", "-p", std::to_string(phone_port), "-m", "1"}, dir + "/phone");
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(wait_until_bound(phone_port));
   sip::originate_request req;
   req.target = "8001";
   req.offer = sdp::make_offer({}, {"127.0.0.1", false, 30000}, [](std::span<std::byte> b) {
@@ -179,7 +179,7 @@ TEST_F(sip_peers, unanswered_outbound_call_is_cancelled) {
   sipp_background phone({"-sf", scenarios + "uas_no_answer.xml", "-i", "127.0.0.1", "-p", std::to_string(phone_port),
                          "-m", "1"},
                         dir);
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(wait_until_bound(phone_port));
   sip::originate_request req;
   req.target = "sip:8002@127.0.0.1:" + std::to_string(phone_port);
   req.offer = sdp::make_offer({}, {"127.0.0.1", false, 30002}, [](std::span<std::byte> b) {
