@@ -243,7 +243,8 @@ namespace {
 // baresip 1.0 headless: no audio device (aufile in and out), commands from -e.
 struct baresip_peer {
   baresip_peer(const std::string& dir, uint16_t sip_port, const std::string& account,
-               const std::vector<std::string>& commands = {}) {
+               const std::vector<std::string>& commands = {})
+      : dir_(dir) {
     std::filesystem::create_directories(dir);
     std::system(("sox -n -r 8000 -c 1 -b 16 " + dir + "/tone.wav synth 30 sine 440 2>/dev/null").c_str());
     std::ofstream(dir + "/config") << "module_path /usr/lib/baresip/modules\n"
@@ -265,12 +266,24 @@ struct baresip_peer {
     }
     pid_ = spawn_process(args, dir);
   }
+  // What baresip printed, for a failure message: a peer that did not act says why here.
+  std::string output() const {
+    std::string all;
+    for (const char* f : {"/stdout.txt", "/stderr.txt"}) {
+      std::ifstream in(dir_ + f);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      all += ss.str();
+    }
+    return "\n--- baresip output ---\n" + all.substr(all.size() > 4000 ? all.size() - 4000 : 0);
+  }
   ~baresip_peer() {
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
   }
+  std::string dir_;
   pid_t pid_ = -1;
 };
 
@@ -286,7 +299,7 @@ TEST_F(sip_peers, baresip_registers_with_digest_and_answers_our_call) {
   baresip_peer phone(dir, phone_port,
                      "<sip:8001@127.0.0.1:" + std::to_string(server.port()) +
                          ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU,PCMA");
-  ASSERT_TRUE(server.wait([&] { return !server.registrations.empty(); }, 15s)) << "baresip did not register";
+  ASSERT_TRUE(server.wait([&] { return !server.registrations.empty(); }, 15s)) << "baresip did not register" << phone.output();
   {
     auto lock = server.lock();
     EXPECT_EQ(server.registrations[0].user, "8001");
@@ -302,7 +315,7 @@ TEST_F(sip_peers, baresip_registers_with_digest_and_answers_our_call) {
     for (auto& x : b) x = std::byte{5};
   });
   sip::call_ref ref = server.sip().originate(req);
-  ASSERT_TRUE(server.wait([&] { return server.count(call_event_kind::answered) == 1; }, 15s));
+  ASSERT_TRUE(server.wait([&] { return server.count(call_event_kind::answered) == 1; }, 15s)) << phone.output();
   {
     auto lock = server.lock();
     const sip::call_event* answered = nullptr;
@@ -322,13 +335,13 @@ TEST_F(sip_peers, baresip_registers_with_digest_and_answers_our_call) {
 TEST_F(sip_peers, baresip_calls_in_with_srtp_and_the_crypto_is_negotiated) {
   answering_server server(defaults());  // 127.0.0.0/8 is a trunk here: no registration needed
   ASSERT_TRUE(server.start());
-  uint16_t caller_port = free_udp_port();
-  baresip_peer caller(dir, caller_port,
+  baresip_peer caller(dir, 0,  // a caller's port is its own business: no race for a free one
                       "<sip:13800000000@127.0.0.1:" + std::to_string(server.port()) +
                           ">;regint=0;mediaenc=srtp-mand;audio_codecs=PCMA",
                       {"/dial sip:12333@127.0.0.1:" + std::to_string(server.port())});
   ASSERT_TRUE(server.wait([&] { return server.count(call_event_kind::confirmed) == 1; }, 15s))
-      << "baresip did not accept our SRTP answer";
+      << "baresip did not accept our SRTP answer (" << server.count(call_event_kind::answered) << " answered)"
+      << caller.output();
   auto lock = server.lock();
   ASSERT_EQ(server.incoming.size(), 1u);
   const auto& offer = *server.incoming[0].offer;
