@@ -32,3 +32,7 @@ endif()
 
 # media/: oSIP 5.3 parses SIP (DEPENDENCIES.md §4); OpenSSL hashes digest credentials.
 pkg_check_modules(OSIP2 REQUIRED IMPORTED_TARGET libosip2)
+# The media engine: SRTP (libsrtp2 on NSS), Opus, speexdsp's resampler.
+pkg_check_modules(SRTP2 REQUIRED IMPORTED_TARGET libsrtp2)
+pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus)
+pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)

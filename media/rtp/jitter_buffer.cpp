@@ -27,6 +27,13 @@ size_t jitter_buffer::depth() const {
   return d < 0 ? 0 : static_cast<size_t>(d / config_.frame_samples + 1);
 }
 
+std::span<const std::byte> jitter_buffer::peek() const {
+  if (!have_first_) return {};
+  const slot& s = ring_[(next_ts_ / config_.frame_samples) % ring_.size()];
+  if (s.filled && s.timestamp == next_ts_) return s.payload;
+  return {};
+}
+
 void jitter_buffer::update_jitter(uint32_t timestamp, uint64_t arrival) {
   // RFC 3550 §6.4.1 / A.8: D(i-1,i) = (R_i - R_{i-1}) - (S_i - S_{i-1}); J += (|D| - J)/16.
   if (last_ts_) {

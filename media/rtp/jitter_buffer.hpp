@@ -46,6 +46,10 @@ class jitter_buffer {
   // One frame per tick, or nullopt while the buffer is still filling (play silence).
   std::optional<frame> pop();
 
+  // The payload the next pop() will play, if it is already here (empty otherwise): a
+  // lost frame is recovered from the next packet's Opus FEC data.
+  std::span<const std::byte> peek() const;
+
   const jitter_stats& stats() const { return stats_; }
   size_t depth() const;  // frames buffered ahead of the playout point
 

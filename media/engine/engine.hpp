@@ -1,0 +1,154 @@
+#pragma once
+// The media engine: every call's audio, on media threads with a 20 ms tick (DESIGN.md,
+// "Threads"). A call actor owns one media *session*: the call's legs (caller, agent,
+// supervisor), each an RTP/SRTP stream on its own port, meeting in the session's mixer.
+// The actor drives it with the commands below; they are queued lock-free to the session's
+// thread and never block. Packets never leave the media thread. What happens in the
+// session comes back as media_event values through the session's sink, called on the
+// media thread: the sink must not block (the actor layer forwards it to the call actor).
+//
+// Per leg: port from the configured range (RTCP on port + 1 unless rtcp-mux), symmetric
+// RTP (latches onto where the peer really sends from), SRTP from the SDES keys, an adaptive
+// jitter buffer with concealment, the negotiated codec (G.711, Opus with FEC) transcoded
+// to the session's mix rate, RTCP SR/RR with loss and jitter both ways, RFC 4733 DTMF in
+// and out, a stream timeout when the peer goes silent at the packet level. Continuous
+// SSRC/sequence/timestamp for the life of a leg across re-INVITEs, prompts and bridging.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "media/engine/activity.hpp"
+#include "media/mix/mixer.hpp"
+#include "media/rtp/rtcp_stats.hpp"
+#include "media/sdp/negotiate.hpp"
+
+namespace hotline::media {
+
+struct engine_config {
+  unsigned threads = 1;
+  std::string bind_v4 = "0.0.0.0";  // RTP sockets; empty: no IPv4 legs
+  std::string bind_v6 = "::";       // empty: no IPv6 legs
+  uint16_t port_min = 20000;        // even ports are RTP, the next odd one RTCP
+  uint16_t port_max = 29999;
+  std::chrono::milliseconds stream_timeout{30000};
+  uint32_t dead_air_ms = 5000;   // N-41 / N-06
+  uint32_t talk_over_ms = 1000;
+  std::chrono::milliseconds rtcp_interval{5000};
+  int opus_complexity = 5;
+  std::string cname = "hotline";
+};
+
+using session_id = uint64_t;
+enum class leg_role : uint8_t { caller = 0, agent = 1, supervisor = 2 };
+inline constexpr size_t max_call_legs = 3;
+std::string_view to_string(leg_role r);
+
+struct pcm_clip {  // a prompt, a work-id announcement, hold music: mono 16-bit
+  uint32_t rate = 8000;
+  std::vector<int16_t> samples;
+};
+
+// A leg's figures for the call record.
+struct leg_report {
+  leg_role role = leg_role::caller;
+  std::string codec;
+  std::string remote;  // address:port media came from (after latching), or the SDP's
+  bool srtp = false;
+  rtp::leg_quality quality;
+  uint64_t packets_sent = 0, packets_received = 0;
+  uint64_t srtp_auth_failures = 0, srtp_replays = 0, dropped_foreign = 0;
+  uint64_t concealed_frames = 0, fec_recovered = 0;
+  uint64_t dtmf_received = 0, dtmf_sent = 0;
+};
+
+struct media_event {
+  enum class kind {
+    dtmf,            // digit, duration_ms (RFC 4733 or in-band)
+    stream_timeout,  // no packet from the leg for the configured time
+    stream_resumed,  // packets again after a timeout
+    dead_air,        // both parties silent for dead_air_ms (N-41)
+    talk_over,       // both speaking for talk_over_ms
+    playback_done,   // the current prompt finished (not for looped playback)
+    dtmf_sent,       // a send_dtmf string went out completely
+    leg_error,       // detail says what (bad SRTP key, codec, socket)
+    closed,          // close_session done: reports + activity totals
+  };
+  kind what = kind::closed;
+  session_id session = 0;
+  leg_role leg = leg_role::caller;
+  char digit = 0;
+  uint32_t duration_ms = 0;
+  std::string detail;
+  std::vector<leg_report> reports;  // closed
+  activity_totals activity;         // closed
+};
+using event_sink = std::function<void(const media_event&)>;
+
+// A listen-in tap: Opus frames (20 ms, mono, the session's mix rate) of what a listener
+// at the supervisor's position hears (caller + agent), called on the media thread; must
+// not block (copy and hand off). Timestamp in 48 kHz units (RFC 7587).
+using tap_sink = std::function<void(std::span<const std::byte> opus, uint32_t timestamp)>;
+
+struct engine_stats {
+  uint64_t sessions = 0, legs = 0;
+  uint64_t packets_in = 0, packets_out = 0;
+  uint64_t srtp_auth_failures = 0, malformed = 0;
+  uint64_t ticks = 0, late_ticks = 0;  // late: a whole tick behind (the thread stalled)
+  double busy_fraction = 0;           // media threads' CPU over wall time, averaged
+};
+
+class engine {
+ public:
+  explicit engine(engine_config config);
+  ~engine();  // stops the threads; sessions still open are dropped without events
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // Starts the media threads; an error names what failed.
+  std::optional<std::string> start();
+  const engine_config& config() const { return config_; }
+
+  // A new session on one of the threads (round robin). mix_rate: 8000 when a leg is
+  // narrowband (the usual trunk caller), 16000 for wideband-only calls.
+  session_id create_session(uint32_t mix_rate, event_sink sink);
+  // Binds the leg's sockets now so its port can go into SDP. The leg stays idle until
+  // configure_leg. An error when no port in the range is free.
+  std::variant<sdp::local_media, std::string> open_leg(session_id s, leg_role role, bool ipv6,
+                                                       const std::string& advertise_address);
+  // Starts the leg, or changes it after a re-INVITE (hold, codec, address, keys).
+  // source_bandwidth_hz: what the audio this leg is sent carries (4000 when the caller
+  // is on G.711), so Opus is encoded no wider than that.
+  void configure_leg(session_id s, leg_role role, const sdp::negotiated& media, uint32_t source_bandwidth_hz = 0);
+  void close_leg(session_id s, leg_role role);
+  // Who hears whom (mix::preset(mode) for bridge/listen/whisper/barge); ramped.
+  void set_mix(session_id s, const mix::matrix& m);
+  // Plays a clip into the listed legs (replacing any playback); looped for hold music.
+  void play(session_id s, std::shared_ptr<const pcm_clip> clip, std::vector<leg_role> to, bool loop = false);
+  void stop_playback(session_id s);
+  // RFC 4733 digits out on a leg (the trunk's IVR, a transfer target).
+  void send_dtmf(session_id s, leg_role role, std::string digits);
+  void set_tap(session_id s, tap_sink sink);  // empty sink: tap off
+  // Ends the session: a `closed` event with the legs' reports follows.
+  void close_session(session_id s);
+
+  engine_stats stats() const;
+
+  struct thread;  // internal
+ private:
+  struct command;
+  void post(session_id s, std::unique_ptr<command> c);
+  engine_config config_;
+  std::vector<std::unique_ptr<thread>> threads_;
+  struct ports;
+  std::unique_ptr<ports> ports_;
+  std::atomic<uint64_t> next_session_{1};
+};
+
+}  // namespace hotline::media

@@ -1,0 +1,152 @@
+#pragma once
+// Internal to the media engine: one call's media on its media thread. Not thread-safe;
+// only the owning media thread touches a session.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "media/codec/audio_codec.hpp"
+#include "media/engine/activity.hpp"
+#include "media/engine/engine.hpp"
+#include "media/mix/mixer.hpp"
+#include "media/rtp/jitter_buffer.hpp"
+#include "media/rtp/rtcp_stats.hpp"
+#include "media/rtp/srtp_session.hpp"
+
+namespace hotline::media::detail {
+
+struct leg;
+class session;
+struct socket_ref {  // epoll's data.ptr for a leg's socket
+  leg* owner = nullptr;
+  bool rtcp = false;
+};
+
+struct endpoint {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  bool valid() const { return len > 0; }
+  bool same(const sockaddr_storage& a, socklen_t l) const;
+  std::string to_string() const;
+};
+
+struct leg {
+  session* owner = nullptr;
+  leg_role role = leg_role::caller;
+  int rtp_fd = -1, rtcp_fd = -1;
+  socket_ref rtp_ref, rtcp_ref;
+  bool ipv6 = false;
+  bool configured = false;
+  sdp::negotiated media;
+  bool sends = false, expects = false;
+  endpoint remote, remote_rtcp;
+  bool latched = false, rtcp_latched = false;
+  int64_t last_from_remote_ns = 0;
+
+  std::unique_ptr<codec::audio_codec> codec;
+  std::unique_ptr<rtp::jitter_buffer> jitter;
+  std::optional<rtp::srtp_session> srtp_out, srtp_in;
+  uint8_t payload_type = 0;
+  std::optional<uint8_t> dtmf_pt;
+
+  // Outbound stream: one SSRC, continuous sequence and timestamp for the leg's life.
+  uint32_t ssrc = 0, timestamp = 0;
+  uint16_t sequence = 0;
+  bool marker_next = true;
+  uint32_t rtp_clock = 8000;
+  uint64_t sent_packets = 0, sent_octets = 0;
+
+  // Inbound.
+  rtp::reception_stats rx;
+  rtp::leg_quality peer;  // what the peer's RRs say about our stream
+  int64_t last_rx_ns = 0, watch_since_ns = 0;
+  bool timed_out = false;
+  int64_t next_rtcp_ns = 0;
+  uint64_t auth_failures = 0, replays = 0, foreign = 0;
+
+  // DTMF in: the RFC 4733 event being received; out: the digits being sent.
+  std::optional<uint32_t> dtmf_event_ts;  // timestamp of the event reported or in progress
+  bool dtmf_reported = false;
+  uint64_t dtmf_received = 0, dtmf_sent = 0;
+  std::string dtmf_queue;
+  struct {
+    bool active = false;
+    uint8_t event = 0;
+    uint32_t start_ts = 0;
+    uint32_t elapsed = 0;  // timestamp units
+    int end_sent = 0;
+    int gap_ticks = 0;
+  } dtmf_out;
+
+  voice_detector vad;
+  std::vector<int16_t> in_pcm, out_pcm;  // one frame at the mix rate
+  bool has_input = false;
+};
+
+class session {
+ public:
+  session(session_id id, uint32_t mix_rate, event_sink sink, const engine_config& config);
+  ~session();
+
+  session_id id() const { return id_; }
+  uint32_t mix_rate() const { return mix_rate_; }
+  size_t frame_samples() const { return frame_; }
+
+  leg* add_leg(leg_role role, int rtp_fd, int rtcp_fd, bool ipv6);
+  leg* find(leg_role role) { return legs_[static_cast<size_t>(role)].get(); }
+  void configure(leg_role role, const sdp::negotiated& m, uint32_t source_bandwidth_hz, int64_t now_ns);
+  // Returns the leg's fds so the thread can unregister them before they are closed.
+  std::unique_ptr<leg> remove_leg(leg_role role);
+  void set_mix(const mix::matrix& m);
+  void play(std::shared_ptr<const pcm_clip> clip, const std::vector<leg_role>& to, bool loop);
+  void stop_playback();
+  void send_dtmf(leg_role role, const std::string& digits);
+  void set_tap(tap_sink sink);
+
+  // A datagram from a leg's socket.
+  void on_datagram(leg& l, bool rtcp_socket, std::span<std::byte> data, size_t len, const sockaddr_storage& from,
+                   socklen_t from_len, int64_t now_ns, engine_stats& stats);
+  // One 20 ms tick: play out, mix, encode, send; timers.
+  void tick(int64_t now_ns, engine_stats& stats);
+  // The closing event's content.
+  media_event closing_event();
+  void deliver(media_event e) { emit(std::move(e)); }
+  std::vector<std::unique_ptr<leg>>& legs() { return legs_; }
+
+ private:
+  void emit(media_event e);
+  void send_rtp(leg& l, std::span<const std::byte> payload, uint8_t pt, bool marker, uint32_t ts, engine_stats& stats);
+  void send_rtcp(leg& l, int64_t now_ns, engine_stats& stats);
+  void on_rtcp(leg& l, std::span<const std::byte> data, int64_t now_ns);
+  void on_telephone_event(leg& l, const rtp::header& h, std::span<const std::byte> payload);
+  bool next_dtmf_packet(leg& l, std::array<std::byte, 4>& out, bool& marker, uint32_t& ts);
+  void apply_matrix();
+  leg_report report(const leg& l) const;
+
+  session_id id_;
+  uint32_t mix_rate_;
+  size_t frame_;
+  event_sink sink_;
+  const engine_config& config_;
+  std::vector<std::unique_ptr<leg>> legs_;  // by role
+  mix::mixer mixer_;
+  mix::matrix base_{};
+  std::shared_ptr<const pcm_clip> clip_;  // at mix rate
+  std::vector<bool> playback_to_;
+  bool loop_ = false;
+  size_t clip_pos_ = 0;
+  std::vector<int16_t> playback_pcm_, silence_;
+  conversation_activity activity_;
+  tap_sink tap_;
+  std::unique_ptr<codec::audio_codec> tap_codec_;
+  std::vector<int16_t> tap_pcm_;
+  uint32_t tap_ts_ = 0;
+  std::vector<std::byte> packet_;  // scratch for building packets
+};
+
+}  // namespace hotline::media::detail

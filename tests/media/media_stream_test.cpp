@@ -1,0 +1,536 @@
+// The media engine over real loopback sockets: scripted RTP peers on both legs of a
+// session, driven through the engine's command interface as a call actor drives it.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "media/engine/engine.hpp"
+#include "media/rtp/rtcp_stats.hpp"
+#include "tests/media/rtp_peer.hpp"
+
+namespace hotline::test {
+namespace {
+
+using namespace std::chrono_literals;
+using media::leg_role;
+using media::media_event;
+
+struct events {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<media_event> list;
+  media::event_sink sink() {
+    return [this](const media_event& e) {
+      std::lock_guard l(m);
+      list.push_back(e);
+      cv.notify_all();
+    };
+  }
+  size_t count(media_event::kind k) {
+    std::lock_guard l(m);
+    return static_cast<size_t>(std::count_if(list.begin(), list.end(), [&](const auto& e) { return e.what == k; }));
+  }
+  bool wait(media_event::kind k, size_t n = 1, std::chrono::milliseconds t = 5s) {
+    std::unique_lock l(m);
+    return cv.wait_for(l, t, [&] {
+      return static_cast<size_t>(std::count_if(list.begin(), list.end(), [&](const auto& e) { return e.what == k; })) >= n;
+    });
+  }
+  media_event last(media_event::kind k) {
+    std::lock_guard l(m);
+    for (auto it = list.rbegin(); it != list.rend(); ++it)
+      if (it->what == k) return *it;
+    return {};
+  }
+};
+
+sdp::negotiated pcmu_to(uint16_t port) {
+  sdp::negotiated n;
+  n.audio = {0, "PCMU", 8000, 1, ""};
+  n.telephone_event = sdp::codec{101, "telephone-event", 8000, 1, "0-16"};
+  n.remote_address = "127.0.0.1";
+  n.remote_port = port;
+  n.remote_rtcp_port = port;
+  n.rtcp_mux = true;
+  return n;
+}
+
+sdp::negotiated opus_to(uint16_t port) {
+  sdp::negotiated n = pcmu_to(port);
+  n.audio = {111, "opus", 48000, 2, "useinbandfec=1"};
+  n.telephone_event = sdp::codec{101, "telephone-event", 48000, 1, "0-16"};
+  n.opus_useinbandfec = true;
+  return n;
+}
+
+struct media_engine : ::testing::Test {
+  media::engine_config config() {
+    media::engine_config c;
+    c.bind_v4 = "127.0.0.1";
+    c.bind_v6 = "::1";
+    c.port_min = 42000;
+    c.port_max = 42999;
+    return c;
+  }
+  uint16_t open(media::engine& e, media::session_id s, leg_role r) {
+    auto m = e.open_leg(s, r, false, "127.0.0.1");
+    EXPECT_TRUE(std::holds_alternative<sdp::local_media>(m)) << std::get<std::string>(m);
+    return std::get<sdp::local_media>(m).port;
+  }
+};
+
+TEST_F(media_engine, g711_bridge_carries_audio_both_ways_with_a_continuous_stream) {
+  media::engine eng(config());
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer caller, agent;
+  caller.target(open(eng, s, leg_role::caller));
+  agent.target(open(eng, s, leg_role::agent));
+  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));
+  std::thread t([&] { agent.stream_pcmu(tone(1000, 8000, 1), 2.0); });
+  caller.stream_pcmu(tone(440, 8000, 1), 2.0);
+  t.join();
+  caller.collect(200ms);
+  agent.collect(200ms);
+  // The agent hears the caller's 440 Hz, the caller the agent's 1 kHz (after the jitter buffer fills).
+  auto heard_by_agent = agent.pcmu_audio();
+  auto heard_by_caller = caller.pcmu_audio();
+  ASSERT_GT(heard_by_agent.size(), 8000u);
+  ASSERT_GT(heard_by_caller.size(), 8000u);
+  auto tail = [](const std::vector<int16_t>& v) { return std::span(v).subspan(v.size() / 2, 4000); };
+  EXPECT_GT(tone_share(tail(heard_by_agent), 440, 8000), 0.8);
+  EXPECT_LT(tone_share(tail(heard_by_agent), 1000, 8000), 0.05);
+  EXPECT_GT(tone_share(tail(heard_by_caller), 1000, 8000), 0.8);
+  // One SSRC, consecutive sequence numbers, timestamps 160 apart, a marker on the first.
+  auto pk = agent.rtp_with_pt(0);
+  ASSERT_GT(pk.size(), 80u);
+  EXPECT_TRUE(pk[0].h.marker);
+  for (size_t i = 1; i < pk.size(); ++i) {
+    EXPECT_EQ(pk[i].h.ssrc, pk[0].h.ssrc);
+    EXPECT_EQ(static_cast<uint16_t>(pk[i].h.sequence - pk[i - 1].h.sequence), 1) << i;
+    EXPECT_EQ(pk[i].h.timestamp - pk[i - 1].h.timestamp, 160u) << i;
+    EXPECT_FALSE(pk[i].h.marker);
+  }
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  auto closed = ev.last(media_event::kind::closed);
+  ASSERT_EQ(closed.reports.size(), 2u);
+  EXPECT_GE(closed.reports[0].packets_received, 95u);
+  EXPECT_EQ(closed.reports[0].codec, "PCMU");
+  EXPECT_EQ(closed.reports[0].quality.packets_lost, 0);
+}
+
+TEST_F(media_engine, pcmu_caller_and_opus_agent_are_transcoded_at_the_callers_bandwidth) {
+  media::engine eng(config());
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer caller, agent;
+  caller.target(open(eng, s, leg_role::caller));
+  agent.target(open(eng, s, leg_role::agent));
+  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  eng.configure_leg(s, leg_role::agent, opus_to(agent.port()), 4000);
+  caller.stream_pcmu(tone(440, 8000, 1), 2.0);
+  agent.collect(200ms);
+  auto pk = agent.rtp_with_pt(111);
+  ASSERT_GT(pk.size(), 80u);
+  for (size_t i = 1; i < pk.size(); ++i) EXPECT_EQ(pk[i].h.timestamp - pk[i - 1].h.timestamp, 960u);  // RFC 7587: 48 kHz clock
+  // Narrowband Opus: the TOC byte's config is 0-3 (SILK NB) or 16-19 (CELT NB) (RFC 6716 §3.1).
+  int toc_config = static_cast<int>(static_cast<uint8_t>(pk.back().payload[0]) >> 3);
+  EXPECT_TRUE(toc_config <= 3 || (toc_config >= 16 && toc_config <= 19)) << toc_config;
+  auto pcm = agent.opus_audio(111, 48000);
+  ASSERT_GT(pcm.size(), 48000u);
+  EXPECT_GT(tone_share(std::span(pcm).subspan(pcm.size() / 2, 24000), 440, 48000), 0.7);
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+}
+
+TEST_F(media_engine, srtp_legs_encrypt_and_count_forgeries_without_playing_them) {
+  media::engine eng(config());
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer caller, agent;
+  caller.target(open(eng, s, leg_role::caller));
+  agent.target(open(eng, s, leg_role::agent));
+  auto keyed = [](uint16_t port, char ours, char theirs) {
+    sdp::negotiated n = pcmu_to(port);
+    n.local_crypto = sdp::crypto{1, sdp::crypto_suite::aes_cm_128_hmac_sha1_80, "", std::string(40, ours), "", "", ""};
+    n.remote_crypto = sdp::crypto{1, sdp::crypto_suite::aes_cm_128_hmac_sha1_80, "", std::string(40, theirs), "", "", ""};
+    return n;
+  };
+  auto caller_leg = keyed(caller.port(), 'A', 'B');  // engine encrypts with A, the phone with B
+  eng.configure_leg(s, leg_role::caller, caller_leg);
+  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));  // the agent leg stays plain
+  auto key = [](const sdp::crypto& c) { return *sdp::decode_key_salt(c); };
+  caller.srtp_out.emplace(std::get<0>(rtp::srtp_session::create(caller_leg.remote_crypto->suite, key(*caller_leg.remote_crypto),
+                                                                 rtp::srtp_session::direction::outbound)));
+  caller.srtp_in.emplace(std::get<0>(rtp::srtp_session::create(caller_leg.local_crypto->suite, key(*caller_leg.local_crypto),
+                                                                rtp::srtp_session::direction::inbound)));
+  std::thread t([&] { agent.stream_pcmu(tone(1000, 8000, 1), 1.5); });
+  caller.stream_pcmu(tone(440, 8000, 1), 1.5);
+  t.join();
+  // A forged packet (another key) is dropped and counted.
+  rtp_peer forger;
+  forger.target(0);
+  {
+    auto forged = rtp::srtp_session::create(sdp::crypto_suite::aes_cm_128_hmac_sha1_80,
+                                            key(sdp::crypto{1, sdp::crypto_suite::aes_cm_128_hmac_sha1_80, "", std::string(40, 'Z'), "", "", ""}),
+                                            rtp::srtp_session::direction::outbound);
+    caller.srtp_out.emplace(std::move(std::get<0>(forged)));
+    std::array<std::byte, 160> junk{};
+    for (int i = 0; i < 5; ++i) caller.send(0, junk);
+  }
+  caller.collect(200ms);
+  agent.collect(200ms);
+  EXPECT_EQ(caller.undecryptable, 0u);
+  auto heard = agent.pcmu_audio();
+  ASSERT_GT(heard.size(), 4000u);
+  EXPECT_GT(tone_share(std::span(heard).subspan(heard.size() / 2, 2000), 440, 8000), 0.8);
+  auto to_caller = caller.pcmu_audio();
+  ASSERT_GT(to_caller.size(), 4000u);
+  EXPECT_GT(tone_share(std::span(to_caller).subspan(to_caller.size() / 2, 2000), 1000, 8000), 0.8);
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  auto closed = ev.last(media_event::kind::closed);
+  EXPECT_TRUE(closed.reports[0].srtp);
+  EXPECT_EQ(closed.reports[0].srtp_auth_failures, 5u);
+}
+
+TEST_F(media_engine, symmetric_rtp_sends_where_the_peer_really_sends_from) {
+  media::engine eng(config());
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer behind_nat, sdp_says;
+  uint16_t local = open(eng, s, leg_role::caller);
+  behind_nat.target(local);
+  eng.configure_leg(s, leg_role::caller, pcmu_to(sdp_says.port()));  // SDP names a private address:port
+  eng.play(s, std::make_shared<media::pcm_clip>(media::pcm_clip{8000, tone(440, 8000, 2)}), {leg_role::caller});
+  behind_nat.stream_pcmu(tone(300, 8000, 1), 1.0);
+  behind_nat.collect(200ms);
+  sdp_says.collect(10ms);
+  EXPECT_GT(behind_nat.rtp_with_pt(0).size(), 30u) << "latched onto the real source";
+  // Before the first packet the SDP's address was all there was.
+  EXPECT_LT(sdp_says.rtp_with_pt(0).size(), 10u);
+  EXPECT_EQ(behind_nat.last_from_port, local);  // and from the port we advertised (symmetric)
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+}
+
+TEST_F(media_engine, silent_leg_raises_stream_timeout_and_resumes) {
+  auto c = config();
+  c.stream_timeout = 300ms;
+  media::engine eng(c);
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer caller;
+  caller.target(open(eng, s, leg_role::caller));
+  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  ASSERT_TRUE(ev.wait(media_event::kind::stream_timeout, 1, 2s));
+  EXPECT_EQ(ev.last(media_event::kind::stream_timeout).leg, leg_role::caller);
+  caller.stream_pcmu(tone(440, 8000, 1), 0.2);
+  EXPECT_TRUE(ev.wait(media_event::kind::stream_resumed, 1, 2s));
+  // On hold (we only send), silence is expected: no timeout.
+  auto held = pcmu_to(caller.port());
+  held.local_direction = sdp::direction::sendonly;
+  eng.configure_leg(s, leg_role::caller, held);
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(ev.count(media_event::kind::stream_timeout), 1u);
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+}
+
+TEST_F(media_engine, rfc4733_digits_in_and_out) {
+  media::engine eng(config());
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer caller;
+  caller.target(open(eng, s, leg_role::caller));
+  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  // The caller presses 5 for 120 ms: start, updates, three end packets (one timestamp).
+  for (int i = 1; i <= 6; ++i) {
+    rtp::telephone_event te{5, i == 6, 10, static_cast<uint16_t>(i * 160)};
+    std::array<std::byte, 4> p;
+    rtp::build_telephone_event(te, p);
+    for (int k = 0; k < (i == 6 ? 3 : 1); ++k) caller.send(101, p, i == 1);
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(ev.wait(media_event::kind::dtmf));
+  EXPECT_EQ(ev.last(media_event::kind::dtmf).digit, '5');
+  EXPECT_EQ(ev.last(media_event::kind::dtmf).duration_ms, 120u);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(ev.count(media_event::kind::dtmf), 1u) << "the end packet's copies are one digit";
+  // Out: the engine sends "1#" to the trunk.
+  eng.send_dtmf(s, leg_role::caller, "1#");
+  ASSERT_TRUE(ev.wait(media_event::kind::dtmf_sent));
+  caller.collect(100ms);
+  auto te = caller.rtp_with_pt(101);
+  ASSERT_GE(te.size(), 10u);
+  std::vector<std::pair<char, int>> ends;
+  uint32_t first_ts = te[0].h.timestamp;
+  EXPECT_TRUE(te[0].h.marker);
+  for (const auto& p : te) {
+    auto e = rtp::parse_telephone_event(p.payload);
+    ASSERT_TRUE(e);
+    if (p.h.timestamp == first_ts) {
+      EXPECT_EQ(rtp::event_to_digit(e->event), '1');
+    }
+    if (e->end) ends.emplace_back(rtp::event_to_digit(e->event), e->duration);
+  }
+  ASSERT_EQ(ends.size(), 6u);  // three end packets per digit
+  EXPECT_EQ(ends[0].first, '1');
+  EXPECT_EQ(ends[3].first, '#');
+  EXPECT_EQ(ends[0].second, 800);  // 100 ms at 8 kHz
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+}
+
+TEST_F(media_engine, listen_whisper_and_barge_decide_who_hears_the_supervisor) {
+  media::engine eng(config());
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer caller, agent, lead;
+  caller.target(open(eng, s, leg_role::caller));
+  agent.target(open(eng, s, leg_role::agent));
+  lead.target(open(eng, s, leg_role::supervisor));
+  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));
+  eng.configure_leg(s, leg_role::supervisor, pcmu_to(lead.port()));
+  auto run = [&](mix::mode m) {
+    eng.set_mix(s, mix::preset(m));
+    caller.packets.clear();
+    agent.packets.clear();
+    lead.packets.clear();
+    std::thread a([&] { agent.stream_pcmu(tone(1000, 8000, 1), 1.0); });
+    std::thread l([&] { lead.stream_pcmu(tone(1700, 8000, 1), 1.0); });
+    caller.stream_pcmu(tone(440, 8000, 1), 1.0);
+    a.join();
+    l.join();
+    caller.collect(100ms);
+  };
+  auto share = [](const rtp_peer& p, double hz) {
+    auto pcm = p.pcmu_audio();
+    return pcm.size() < 4000 ? 0.0 : tone_share(std::span(pcm).subspan(pcm.size() - 3000, 2400), hz, 8000);
+  };
+  run(mix::mode::listen);  // N-40: the supervisor hears both, nobody hears the supervisor
+  EXPECT_GT(share(lead, 440), 0.2);
+  EXPECT_GT(share(lead, 1000), 0.2);
+  EXPECT_LT(share(caller, 1700), 0.01);
+  EXPECT_LT(share(agent, 1700), 0.01);
+  run(mix::mode::whisper);  // the agent hears the supervisor, the caller does not
+  EXPECT_GT(share(agent, 1700), 0.2);
+  EXPECT_LT(share(caller, 1700), 0.01);
+  run(mix::mode::barge);  // everyone hears everyone
+  EXPECT_GT(share(caller, 1700), 0.2);
+  EXPECT_GT(share(caller, 1000), 0.2);
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+}
+
+TEST_F(media_engine, a_prompt_plays_only_into_the_legs_it_is_sent_to) {
+  media::engine eng(config());
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(16000, ev.sink());  // a wideband session: the 8 kHz clip is resampled
+  rtp_peer caller, agent;
+  caller.target(open(eng, s, leg_role::caller));
+  agent.target(open(eng, s, leg_role::agent));
+  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));
+  eng.play(s, std::make_shared<media::pcm_clip>(media::pcm_clip{8000, tone(600, 8000, 1.0)}), {leg_role::caller});
+  ASSERT_TRUE(ev.wait(media_event::kind::playback_done, 1, 3s));
+  caller.collect(100ms);
+  agent.collect(100ms);
+  auto c = caller.pcmu_audio();
+  ASSERT_GT(c.size(), 8000u);
+  EXPECT_GT(tone_share(std::span(c).subspan(2000, 4000), 600, 8000), 0.8);
+  EXPECT_LT(rms(agent.pcmu_audio()), 50) << "the agent hears nothing of the caller's prompt";
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+}
+
+TEST_F(media_engine, rtcp_reports_flow_both_ways_with_loss_and_round_trip) {
+  auto c = config();
+  c.rtcp_interval = 200ms;
+  media::engine eng(c);
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer caller;
+  caller.target(open(eng, s, leg_role::caller));
+  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  std::srand(7);
+  caller.stream_pcmu(tone(440, 8000, 1), 1.5, 0.1);  // 10 % lost on the way in
+  // The engine's SR: its own stream, and a block about ours with the loss it saw.
+  std::optional<rtp::rtcp_report> sr;
+  for (const auto& p : caller.packets) {
+    if (!p.rtcp) continue;
+    std::vector<rtp::rtcp_report> reports;
+    bool bye = false;
+    if (!rtp::parse_rtcp(p.payload, reports, bye)) continue;
+    for (const auto& r : reports)
+      if (r.sender && !r.blocks.empty()) sr = r;
+  }
+  ASSERT_TRUE(sr) << "no SR with a report block";
+  EXPECT_EQ(sr->blocks[0].ssrc, caller.ssrc);
+  EXPECT_GT(sr->blocks[0].cumulative_lost, 0);
+  // Our RR about its stream, answering its SR: the engine computes the round trip.
+  rtp::rtcp_report rr;
+  rr.ssrc = caller.ssrc;
+  rtp::report_block b;
+  b.ssrc = sr->ssrc;
+  b.fraction_lost = 64;
+  b.cumulative_lost = 3;
+  b.jitter = 80;
+  b.last_sr = rtp::ntp_middle(sr->sender->ntp_timestamp);
+  b.delay_since_last_sr = 0;
+  rr.blocks.push_back(b);
+  std::vector<std::byte> buf(512);
+  buf.resize(rtp::build_rtcp(rr, "phone", buf));
+  caller.send_raw(buf, true);
+  std::this_thread::sleep_for(100ms);
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  auto closed = ev.last(media_event::kind::closed);
+  const auto& q = closed.reports[0].quality;
+  EXPECT_GT(q.packets_lost, 3);
+  EXPECT_EQ(q.peer_reports, 1u);
+  EXPECT_DOUBLE_EQ(q.peer_fraction_lost, 0.25);
+  EXPECT_DOUBLE_EQ(q.peer_jitter_ms, 10.0);
+  EXPECT_GE(q.round_trip_ms, 0);
+  EXPECT_LT(q.round_trip_ms, 2000);
+}
+
+TEST_F(media_engine, dead_air_is_reported_when_both_sides_are_silent) {
+  auto c = config();
+  c.dead_air_ms = 400;
+  c.talk_over_ms = 300;
+  media::engine eng(c);
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer caller, agent;
+  caller.target(open(eng, s, leg_role::caller));
+  agent.target(open(eng, s, leg_role::agent));
+  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));
+  std::thread t([&] { agent.stream_pcmu(tone(1000, 8000, 1), 1.0); });
+  caller.stream_pcmu(tone(440, 8000, 1), 1.0);  // both talk: talk-over, no dead air
+  t.join();
+  EXPECT_EQ(ev.count(media_event::kind::dead_air), 0u);
+  EXPECT_GE(ev.count(media_event::kind::talk_over), 1u);
+  std::thread t2([&] { agent.stream_pcmu(std::vector<int16_t>(160, 0), 1.0); });
+  caller.stream_pcmu(std::vector<int16_t>(160, 0), 1.0);  // silence from both
+  t2.join();
+  EXPECT_TRUE(ev.wait(media_event::kind::dead_air, 1, 1s));
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  auto closed = ev.last(media_event::kind::closed);
+  EXPECT_GE(closed.activity.dead_air_ms, 400u);
+  EXPECT_GE(closed.activity.caller_speech_ms, 800u);
+}
+
+TEST_F(media_engine, hold_and_resume_keep_ssrc_sequence_and_timestamp_continuous) {
+  media::engine eng(config());
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer caller;
+  caller.target(open(eng, s, leg_role::caller));
+  auto n = pcmu_to(caller.port());
+  eng.configure_leg(s, leg_role::caller, n);
+  caller.collect(300ms);
+  auto held = n;
+  held.local_direction = sdp::direction::recvonly;  // we hold: nothing sent
+  eng.configure_leg(s, leg_role::caller, held);
+  std::this_thread::sleep_for(50ms);
+  caller.collect(10ms);
+  size_t before = caller.rtp_with_pt(0).size();
+  caller.collect(300ms);
+  EXPECT_LE(caller.rtp_with_pt(0).size(), before + 1) << "nothing sent on hold";
+  eng.configure_leg(s, leg_role::caller, n);
+  caller.collect(300ms);
+  auto pk = caller.rtp_with_pt(0);
+  ASSERT_GT(pk.size(), before + 5);
+  size_t gap = 0;
+  for (size_t i = 1; i < pk.size(); ++i) {
+    EXPECT_EQ(pk[i].h.ssrc, pk[0].h.ssrc);
+    EXPECT_EQ(static_cast<uint16_t>(pk[i].h.sequence - pk[i - 1].h.sequence), 1) << "no sequence gap across hold";
+    if (pk[i].h.timestamp - pk[i - 1].h.timestamp != 160) {
+      gap = i;
+      EXPECT_TRUE(pk[i].h.marker) << "a new talkspurt after hold";
+      // The timestamp moved on with the wall clock (RFC 3550 §5.1): ~300 ms.
+      EXPECT_NEAR(static_cast<double>(pk[i].h.timestamp - pk[i - 1].h.timestamp), 8000 * 0.35, 8000 * 0.15);
+    }
+  }
+  EXPECT_GT(gap, 0u);
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+}
+
+TEST_F(media_engine, the_tap_delivers_opus_of_both_parties) {
+  media::engine eng(config());
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer caller, agent;
+  caller.target(open(eng, s, leg_role::caller));
+  agent.target(open(eng, s, leg_role::agent));
+  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));
+  std::mutex m;
+  std::vector<std::vector<std::byte>> frames;
+  eng.set_tap(s, [&](std::span<const std::byte> opus, uint32_t) {
+    std::lock_guard l(m);
+    frames.emplace_back(opus.begin(), opus.end());
+  });
+  std::thread t([&] { agent.stream_pcmu(tone(1000, 8000, 1), 1.0); });
+  caller.stream_pcmu(tone(440, 8000, 1), 1.0);
+  t.join();
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  std::lock_guard l(m);
+  ASSERT_GT(frames.size(), 40u);
+  int err = 0;
+  OpusDecoder* d = opus_decoder_create(8000, 1, &err);
+  std::vector<int16_t> pcm;
+  for (const auto& f : frames) {
+    std::vector<int16_t> out(480);
+    int k = opus_decode(d, reinterpret_cast<const unsigned char*>(f.data()), static_cast<opus_int32>(f.size()), out.data(), 480, 0);
+    if (k > 0) pcm.insert(pcm.end(), out.begin(), out.begin() + k);
+  }
+  opus_decoder_destroy(d);
+  auto mid = std::span(pcm).subspan(pcm.size() / 2, 2400);
+  EXPECT_GT(tone_share(mid, 440, 8000), 0.25);
+  EXPECT_GT(tone_share(mid, 1000, 8000), 0.25);
+}
+
+TEST_F(media_engine, port_range_exhaustion_is_a_clear_error) {
+  auto c = config();
+  c.port_min = 43000;
+  c.port_max = 43003;  // two pairs
+  media::engine eng(c);
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  EXPECT_TRUE(std::holds_alternative<sdp::local_media>(eng.open_leg(s, leg_role::caller, false, "127.0.0.1")));
+  EXPECT_TRUE(std::holds_alternative<sdp::local_media>(eng.open_leg(s, leg_role::agent, false, "127.0.0.1")));
+  auto third = eng.open_leg(s, leg_role::supervisor, false, "127.0.0.1");
+  ASSERT_TRUE(std::holds_alternative<std::string>(third));
+  EXPECT_NE(std::get<std::string>(third).find("no free media port"), std::string::npos);
+  eng.close_session(s);
+  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  // Closed legs give their ports back.
+  auto s2 = eng.create_session(8000, ev.sink());
+  EXPECT_TRUE(std::holds_alternative<sdp::local_media>(eng.open_leg(s2, leg_role::caller, false, "127.0.0.1")));
+}
+
+}  // namespace
+}  // namespace hotline::test
