@@ -36,3 +36,5 @@ pkg_check_modules(OSIP2 REQUIRED IMPORTED_TARGET libosip2)
 pkg_check_modules(SRTP2 REQUIRED IMPORTED_TARGET libsrtp2)
 pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus)
 pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)
+# spandsp: the in-band DTMF detector and generator (media/dtmf/inband.cpp).
+pkg_check_modules(SPANDSP REQUIRED IMPORTED_TARGET spandsp)
