@@ -46,7 +46,6 @@ std::optional<endpoint> make_endpoint(const std::string& address, uint16_t port)
 }
 
 constexpr int64_t relatch_after_ns = 2'000'000'000;  // NAT rebinding: the old source silent 2 s
-constexpr uint32_t dtmf_tone_ms = 100, dtmf_gap_ticks = 3;
 
 }  // namespace
 
@@ -195,6 +194,17 @@ void session::configure(leg_role role, const sdp::negotiated& m, uint32_t source
   }
   l.payload_type = m.audio.payload_type;
   l.dtmf_pt = m.telephone_event ? std::optional<uint8_t>(m.telephone_event->payload_type) : std::nullopt;
+  if (!same_codec || !l.dtmf_rx) {
+    l.dtmf_rx.emplace(dtmf::telephone_event_receiver::config{l.rtp_clock, 60});
+    dtmf::telephone_event_sender::config tx;
+    tx.clock_rate = l.rtp_clock;
+    l.dtmf_tx.emplace(tx);
+  }
+  // A trunk without telephone-event sends its tones in the audio: listen for them there
+  // (G.711 in a narrowband session, where the decoded frame is 8 kHz already).
+  bool inband = !l.dtmf_pt && *k != codec::kind::opus && mix_rate_ == 8000;
+  if (inband && !l.inband) l.inband.emplace();
+  if (!inband) l.inband.reset();
   l.sends = m.local_direction == sdp::direction::sendrecv || m.local_direction == sdp::direction::sendonly;
   l.expects = m.local_direction == sdp::direction::sendrecv || m.local_direction == sdp::direction::recvonly;
   if (!l.configured) {
@@ -243,9 +253,14 @@ void session::stop_playback() {
 
 void session::send_dtmf(leg_role role, const std::string& digits) {
   leg* l = find(role);
-  if (!l) return;
-  for (char d : digits)
-    if (rtp::digit_to_event(d)) l->dtmf_queue.push_back(d);
+  if (!l || !l->dtmf_tx) return;
+  if (!l->dtmf_tx->start(digits)) {
+    media_event e;
+    e.what = media_event::kind::leg_error;
+    e.leg = role;
+    e.detail = "DTMF not sent: no valid digits, or the queue is full";
+    emit(std::move(e));
+  }
 }
 
 void session::set_tap(tap_sink sink) {
@@ -327,29 +342,25 @@ void session::on_datagram(leg& l, bool rtcp_socket, std::span<std::byte> data, s
     l.rx.on_packet(pv.h.ssrc, pv.h.sequence, pv.h.timestamp, arrival);
     l.jitter->insert(pv.h.sequence, pv.h.timestamp, pv.payload, arrival);
   } else {
-    on_telephone_event(l, pv.h, pv.payload);
+    on_telephone_event(l, pv.h, pv.payload, now_ns);
   }
 }
 
-void session::on_telephone_event(leg& l, const rtp::header& h, std::span<const std::byte> payload) {
-  auto ev = rtp::parse_telephone_event(payload);
-  if (!ev) return;
-  if (l.dtmf_event_ts != h.timestamp) {  // a new event (RFC 4733 §2.5.1.2: its own timestamp)
-    l.dtmf_event_ts = h.timestamp;
-    l.dtmf_reported = false;
-  }
-  if (ev->end && !l.dtmf_reported) {  // the end packet, the first of its three copies
-    l.dtmf_reported = true;
-    char d = rtp::event_to_digit(ev->event);
-    if (!d) return;
-    ++l.dtmf_received;
-    media_event e;
-    e.what = media_event::kind::dtmf;
-    e.leg = l.role;
-    e.digit = d;
-    e.duration_ms = static_cast<uint32_t>(uint64_t{ev->duration} * 1000 / l.rtp_clock);
-    emit(std::move(e));
-  }
+void session::emit_digit(leg& l, char digit, uint32_t duration_ms) {
+  ++l.dtmf_received;
+  media_event e;
+  e.what = media_event::kind::dtmf;
+  e.leg = l.role;
+  e.digit = digit;
+  e.duration_ms = duration_ms;
+  emit(std::move(e));
+}
+
+void session::on_telephone_event(leg& l, const rtp::header& h, std::span<const std::byte> payload, int64_t now_ns) {
+  if (!l.dtmf_rx) return;
+  auto now = static_cast<uint32_t>(clock_units(now_ns, l.rtp_clock));
+  for (const auto& d : l.dtmf_rx->on_packet({h.timestamp, h.sequence, h.marker, payload}, now))
+    emit_digit(l, d.digit, d.duration_ms);
 }
 
 void session::on_rtcp(leg& l, std::span<const std::byte> data, int64_t now_ns) {
@@ -418,52 +429,6 @@ void session::send_rtcp(leg& l, int64_t now_ns, engine_stats& stats) {
     ++stats.packets_out;
 }
 
-bool session::next_dtmf_packet(leg& l, std::array<std::byte, 4>& out, bool& marker, uint32_t& ts) {
-  auto& d = l.dtmf_out;
-  if (!l.dtmf_pt) {
-    l.dtmf_queue.clear();
-    return false;
-  }
-  marker = false;
-  if (!d.active) {
-    if (d.gap_ticks > 0) {
-      --d.gap_ticks;
-      return false;
-    }
-    if (l.dtmf_queue.empty()) return false;
-    d.event = *rtp::digit_to_event(l.dtmf_queue.front());
-    l.dtmf_queue.erase(0, 1);
-    d.active = true;
-    d.start_ts = l.timestamp;
-    d.elapsed = 0;
-    d.end_sent = 0;
-    marker = true;  // RFC 4733 §2.5.1.1: the first packet of an event
-  }
-  const uint32_t spf = l.codec->rtp_samples_per_frame();
-  const uint32_t tone = dtmf_tone_ms * l.rtp_clock / 1000;
-  rtp::telephone_event ev;
-  ev.event = d.event;
-  ev.volume = 10;
-  if (d.elapsed < tone) d.elapsed = std::min(tone, d.elapsed + spf);
-  ev.duration = static_cast<uint16_t>(d.elapsed);
-  ev.end = d.elapsed >= tone;
-  if (ev.end) ++d.end_sent;  // the end packet goes out three times (§2.5.1.4)
-  rtp::build_telephone_event(ev, std::span<std::byte, 4>(out));
-  ts = d.start_ts;
-  if (d.end_sent >= 3) {
-    d.active = false;
-    d.gap_ticks = dtmf_gap_ticks;
-    ++l.dtmf_sent;
-    if (l.dtmf_queue.empty()) {
-      media_event e;
-      e.what = media_event::kind::dtmf_sent;
-      e.leg = l.role;
-      emit(std::move(e));
-    }
-  }
-  return true;
-}
-
 void session::tick(int64_t now_ns, engine_stats& stats) {
   std::array<std::span<const int16_t>, mix::max_legs> inputs{};
   std::array<std::span<int16_t>, mix::max_legs> outputs{};
@@ -480,6 +445,16 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
       }
     }
     l->vad.update(l->has_input ? std::span<const int16_t>(l->in_pcm) : std::span<const int16_t>());
+    if (l->inband) {
+      if (l->has_input) {
+        for (char d : l->inband->process(l->in_pcm)) emit_digit(*l, d, 0);
+      } else {
+        l->inband->missing(frame_);
+      }
+    }
+    if (l->dtmf_rx)
+      if (auto d = l->dtmf_rx->tick(static_cast<uint32_t>(clock_units(now_ns, l->rtp_clock))))
+        emit_digit(*l, d->digit, d->duration_ms);
     if (l->has_input) inputs[i] = l->in_pcm;
     outputs[i] = l->out_pcm;
   }
@@ -513,12 +488,20 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
       l->marker_next = true;
       continue;
     }
-    std::array<std::byte, 4> ev{};
-    bool marker = false;
-    uint32_t ev_ts = 0;
-    if (next_dtmf_packet(*l, ev, marker, ev_ts)) {
-      send_rtp(*l, ev, *l->dtmf_pt, marker, ev_ts, stats);
-      continue;
+    if (l->dtmf_pt && l->dtmf_tx) {
+      if (auto p = l->dtmf_tx->next(ts)) {  // an event packet goes instead of this tick's audio
+        send_rtp(*l, p->payload, *l->dtmf_pt, p->marker, p->timestamp, stats);
+        if (p->marker) ++l->dtmf_sent;
+        l->dtmf_sending = true;
+        continue;
+      }
+      if (l->dtmf_sending && l->dtmf_tx->idle()) {
+        l->dtmf_sending = false;
+        media_event e;
+        e.what = media_event::kind::dtmf_sent;
+        e.leg = l->role;
+        emit(std::move(e));
+      }
     }
     std::array<std::byte, 512> payload;
     size_t n = l->codec->encode(l->out_pcm, payload);

@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "media/codec/audio_codec.hpp"
+#include "media/dtmf/inband.hpp"
+#include "media/dtmf/telephone_event_receiver.hpp"
+#include "media/dtmf/telephone_event_sender.hpp"
 #include "media/engine/activity.hpp"
 #include "media/engine/engine.hpp"
 #include "media/mix/mixer.hpp"
@@ -69,19 +72,12 @@ struct leg {
   int64_t next_rtcp_ns = 0;
   uint64_t auth_failures = 0, replays = 0, foreign = 0;
 
-  // DTMF in: the RFC 4733 event being received; out: the digits being sent.
-  std::optional<uint32_t> dtmf_event_ts;  // timestamp of the event reported or in progress
-  bool dtmf_reported = false;
+  // DTMF: RFC 4733 in and out; in-band tones on G.711 legs without telephone-event.
+  std::optional<dtmf::telephone_event_receiver> dtmf_rx;
+  std::optional<dtmf::telephone_event_sender> dtmf_tx;
+  std::optional<dtmf::inband_detector> inband;
+  bool dtmf_sending = false;
   uint64_t dtmf_received = 0, dtmf_sent = 0;
-  std::string dtmf_queue;
-  struct {
-    bool active = false;
-    uint8_t event = 0;
-    uint32_t start_ts = 0;
-    uint32_t elapsed = 0;  // timestamp units
-    int end_sent = 0;
-    int gap_ticks = 0;
-  } dtmf_out;
 
   voice_detector vad;
   std::vector<int16_t> in_pcm, out_pcm;  // one frame at the mix rate
@@ -123,8 +119,8 @@ class session {
   void send_rtp(leg& l, std::span<const std::byte> payload, uint8_t pt, bool marker, uint32_t ts, engine_stats& stats);
   void send_rtcp(leg& l, int64_t now_ns, engine_stats& stats);
   void on_rtcp(leg& l, std::span<const std::byte> data, int64_t now_ns);
-  void on_telephone_event(leg& l, const rtp::header& h, std::span<const std::byte> payload);
-  bool next_dtmf_packet(leg& l, std::array<std::byte, 4>& out, bool& marker, uint32_t& ts);
+  void on_telephone_event(leg& l, const rtp::header& h, std::span<const std::byte> payload, int64_t now_ns);
+  void emit_digit(leg& l, char digit, uint32_t duration_ms);
   void apply_matrix();
   leg_report report(const leg& l) const;
 

@@ -534,3 +534,39 @@ TEST_F(media_engine, port_range_exhaustion_is_a_clear_error) {
 
 }  // namespace
 }  // namespace hotline::test
+
+namespace hotline::test {
+namespace {
+
+TEST_F(media_engine, inband_tones_on_a_g711_trunk_without_telephone_event_are_detected) {
+  media::engine eng(config());
+  ASSERT_FALSE(eng.start());
+  events ev;
+  auto s = eng.create_session(8000, ev.sink());
+  rtp_peer trunk;
+  trunk.target(open(eng, s, leg_role::caller));
+  auto n = pcmu_to(trunk.port());
+  n.telephone_event.reset();  // an old gateway: tones in the audio
+  eng.configure_leg(s, leg_role::caller, n);
+  // "3" = 697 Hz + 1477 Hz for 120 ms, then silence; then "#" = 941 + 1477 Hz.
+  auto dual = [](double f1, double f2) {
+    auto a = tone(f1, 8000, 0.12, 5000), b = tone(f2, 8000, 0.12, 5000);
+    for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<int16_t>(a[i] + b[i]);
+    a.resize(a.size() + 1600, 0);
+    return a;
+  };
+  auto pcm = dual(697, 1477);
+  auto hash = dual(941, 1477);
+  pcm.insert(pcm.end(), hash.begin(), hash.end());
+  pcm.resize(pcm.size() + 1600, 0);
+  trunk.stream_pcmu(pcm, static_cast<double>(pcm.size()) / 8000.0);
+  ASSERT_TRUE(ev.wait(media_event::kind::dtmf, 2, 2s));
+  std::lock_guard l(ev.m);
+  std::string digits;
+  for (const auto& e : ev.list)
+    if (e.what == media_event::kind::dtmf) digits += e.digit;
+  EXPECT_EQ(digits, "3#");
+}
+
+}  // namespace
+}  // namespace hotline::test
