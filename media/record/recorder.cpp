@@ -1,0 +1,431 @@
+#include "media/record/recorder.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <opus/opusenc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+namespace hotline::record {
+
+namespace {
+
+constexpr uint32_t frames_per_second = 50;  // 20 ms media ticks
+// Ogg pages are cut at most every 500 ms of audio (48 kHz granule units): with the pool's
+// poll interval this keeps what a SIGKILL can lose under a second.
+constexpr int page_interval_48k = 24000;
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+}  // namespace
+
+namespace detail {
+
+// A pool thread's doorbell. Shared with its recordings, so a handle that outlives the
+// pool rings a bell nobody listens to instead of a freed one.
+struct waker {
+  std::mutex m;
+  std::condition_variable cv;
+  bool pending = false;                                    // guarded by m
+  bool stop = false;                                       // guarded by m
+  std::vector<std::shared_ptr<recording_state>> incoming;  // guarded by m
+
+  void ring() {
+    {
+      std::lock_guard lk(m);
+      pending = true;
+    }
+    cv.notify_one();
+  }
+};
+
+struct recording_state {
+  recording_state(recording_options o, size_t frame, size_t capacity, std::shared_ptr<waker> w)
+      : options(std::move(o)),
+        frame_samples(frame),
+        capacity(capacity),
+        ring(capacity * 2 * frame),
+        gap_before(capacity),
+        silence(2 * frame),
+        bell(std::move(w)) {}
+
+  const recording_options options;
+  const size_t frame_samples;  // per channel
+  const size_t capacity;       // frames
+
+  // ---- the SPSC ring: the producer owns tail, the consumer head -----------------------
+  std::vector<int16_t> ring;         // capacity frames, interleaved L/R
+  std::vector<uint32_t> gap_before;  // frames dropped just before each slot
+  alignas(64) std::atomic<uint64_t> head{0};
+  alignas(64) std::atomic<uint64_t> tail{0};
+  std::atomic<uint64_t> dropped{0};
+  uint32_t trailing_gap = 0;  // written by the producer before `closing` (release)
+  std::atomic<bool> closing{false};
+  std::atomic<bool> failed{false};
+  std::atomic<bool> finished{false};
+
+  // ---- consumer (pool thread) only ----------------------------------------------------
+  const std::vector<int16_t> silence;
+  std::shared_ptr<waker> bell;
+  bool started = false;
+  int fd = -1;
+  OggOpusEnc* enc = nullptr;
+  EVP_MD_CTX* sha = nullptr;
+  uint64_t bytes = 0;
+  uint64_t samples_written = 0;  // per channel
+  int write_errno = 0;
+  std::optional<record_error> error;
+
+  ~recording_state() {
+    if (enc) ope_encoder_destroy(enc);
+    if (fd >= 0) ::close(fd);
+    if (sha) EVP_MD_CTX_free(sha);
+  }
+
+  void fail(errc code, std::string message) {
+    if (!error) error = record_error{code, std::move(message)};
+    failed.store(true, std::memory_order_relaxed);
+  }
+};
+
+namespace {
+
+// libopusenc hands us each finished Ogg page: straight to the kernel (a SIGKILL loses
+// nothing already here) and into the running hash.
+int write_page(void* user, const unsigned char* data, opus_int32 len) {
+  auto* r = static_cast<recording_state*>(user);
+  while (len > 0) {
+    ssize_t n = ::write(r->fd, data, static_cast<size_t>(len));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      r->write_errno = errno;
+      return 1;
+    }
+    EVP_DigestUpdate(r->sha, data, static_cast<size_t>(n));
+    r->bytes += static_cast<uint64_t>(n);
+    data += n;
+    len -= static_cast<opus_int32>(n);
+  }
+  return 0;
+}
+
+int close_stream(void*) { return 0; }  // we close the fd ourselves, after fsync
+
+int max_bandwidth_for(uint32_t rate) {
+  switch (rate) {
+    case 8000:
+      return OPUS_BANDWIDTH_NARROWBAND;
+    case 16000:
+      return OPUS_BANDWIDTH_WIDEBAND;
+    default:
+      return OPUS_BANDWIDTH_FULLBAND;
+  }
+}
+
+std::string ope_text(int rc) { return ope_strerror(rc); }
+
+// Creates the file and the encoder, writes the header pages. Errors go into r.error.
+void start(recording_state& r) {
+  r.started = true;
+  const auto& o = r.options;
+  r.fd = ::open(o.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (r.fd < 0) return r.fail(errc::cannot_open, "cannot create " + o.path + ": " + errno_text(errno));
+  r.sha = EVP_MD_CTX_new();
+  if (!r.sha || EVP_DigestInit_ex(r.sha, EVP_sha256(), nullptr) != 1)
+    return r.fail(errc::encoder, "OpenSSL SHA-256 context unavailable");
+
+  OggOpusComments* comments = ope_comments_create();
+  if (!comments) return r.fail(errc::encoder, "libopusenc: cannot allocate comments");
+  int rc = OPE_OK;
+  auto add = [&](const std::string& tag, const std::string& value) {
+    if (rc == OPE_OK && !value.empty()) rc = ope_comments_add(comments, tag.c_str(), value.c_str());
+  };
+  add("CALL_ID", o.call_id);
+  add("DATE", o.start_time);
+  add("CHANNELS", "left=caller right=agent");
+  for (const auto& [tag, value] : o.extra_comments) add(tag, value);
+  if (rc != OPE_OK) {
+    ope_comments_destroy(comments);
+    return r.fail(errc::encoder, "libopusenc comments: " + ope_text(rc));
+  }
+
+  OpusEncCallbacks callbacks{write_page, close_stream};
+  // Family -1 now, then two uncoupled mono streams (see recorder.hpp: why not stereo).
+  r.enc = ope_encoder_create_callbacks(&callbacks, &r, comments, static_cast<opus_int32>(o.sample_rate), 2, -1, &rc);
+  ope_comments_destroy(comments);  // the encoder keeps its own copy
+  if (!r.enc) return r.fail(errc::encoder, "libopusenc: " + ope_text(rc));
+  const unsigned char mapping[2] = {0, 1};
+  rc = ope_encoder_deferred_init_with_mapping(r.enc, 1, 2, 0, mapping);
+  if (rc != OPE_OK) return r.fail(errc::encoder, "libopusenc channel mapping: " + ope_text(rc));
+
+  const int bitrate = static_cast<int>(o.bitrate ? o.bitrate : (o.sample_rate == 8000 ? 24000 : 32000));
+  struct setting {
+    const char* name;
+    int rc;
+  };
+  const setting settings[] = {
+      // 20 ms packets, as the media ticks. Set explicitly: libopusenc 0.2.1 leaves its
+      // frame_size_request uninitialised otherwise and reads it in drain (fixed upstream
+      // in 6d46f2d, after 0.2.1).
+      {"frame duration", ope_encoder_ctl(r.enc, OPUS_SET_EXPERT_FRAME_DURATION(OPUS_FRAMESIZE_20_MS))},
+      {"application", ope_encoder_ctl(r.enc, OPUS_SET_APPLICATION(OPUS_APPLICATION_VOIP))},
+      {"signal", ope_encoder_ctl(r.enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE))},
+      {"bitrate", ope_encoder_ctl(r.enc, OPUS_SET_BITRATE(bitrate))},
+      {"complexity", ope_encoder_ctl(r.enc, OPUS_SET_COMPLEXITY(o.complexity))},
+      // Encode no wider than the input: 8 kHz PCM has 4 kHz of audio.
+      {"max bandwidth", ope_encoder_ctl(r.enc, OPUS_SET_MAX_BANDWIDTH(max_bandwidth_for(o.sample_rate)))},
+      // libopusenc buffers 2 s before encoding by default: that much would die with a crash.
+      {"decision delay", ope_encoder_ctl(r.enc, OPE_SET_DECISION_DELAY(0))},
+      {"muxing delay", ope_encoder_ctl(r.enc, OPE_SET_MUXING_DELAY(page_interval_48k))},
+      // No padding: nobody edits tags in place; that would change the recorded checksum.
+      {"comment padding", ope_encoder_ctl(r.enc, OPE_SET_COMMENT_PADDING(0))},
+      // Deterministic serial numbers instead of libopusenc's rand() (not for threads).
+      {"serial number", ope_encoder_ctl(r.enc, OPE_SET_SERIALNO(static_cast<opus_int32>(
+                                                   std::hash<std::string>{}(o.path) & 0x7fffffff)))},
+  };
+  for (const auto& s : settings)
+    if (s.rc != OPE_OK) return r.fail(errc::encoder, std::string("libopusenc ") + s.name + ": " + ope_text(s.rc));
+  // The header pages now, so even a call killed in its first second leaves an Opus file.
+  rc = ope_encoder_flush_header(r.enc);
+  if (rc != OPE_OK) {
+    if (r.write_errno) return r.fail(errc::write_failed, "writing " + o.path + ": " + errno_text(r.write_errno));
+    return r.fail(errc::encoder, "libopusenc header: " + ope_text(rc));
+  }
+}
+
+void encode(recording_state& r, const int16_t* interleaved) {
+  if (r.error) return;
+  int rc = ope_encoder_write(r.enc, interleaved, static_cast<int>(r.frame_samples));
+  if (rc != OPE_OK) {
+    if (r.write_errno)
+      return r.fail(errc::write_failed, "writing " + r.options.path + ": " + errno_text(r.write_errno));
+    return r.fail(errc::encoder, "libopusenc encode: " + ope_text(rc));
+  }
+  r.samples_written += r.frame_samples;
+}
+
+void encode_silence(recording_state& r, uint32_t frames) {
+  for (uint32_t i = 0; i < frames && !r.error; ++i) encode(r, r.silence.data());
+}
+
+recording_result finish(recording_state& r) {
+  // libopusenc 0.2.1 drains a stream that never got a sample from an uninitialised end
+  // granule and may assert (fixed upstream in 6d46f2d, after 0.2.1): a call closed
+  // before its first frame gets 20 ms of silence.
+  if (r.enc && !r.error && r.samples_written == 0) encode_silence(r, 1);
+  if (r.enc && !r.error) {
+    int rc = ope_encoder_drain(r.enc);  // the last page, end of stream
+    if (rc != OPE_OK) {
+      if (r.write_errno)
+        r.fail(errc::write_failed, "writing " + r.options.path + ": " + errno_text(r.write_errno));
+      else
+        r.fail(errc::encoder, "libopusenc drain: " + ope_text(rc));
+    }
+  }
+  if (r.enc) {
+    ope_encoder_destroy(r.enc);
+    r.enc = nullptr;
+  }
+  if (r.fd >= 0) {
+    // Once per recording, on the pool: a finished recording survives a power cut.
+    if (::fsync(r.fd) != 0 && !r.error)
+      r.fail(errc::write_failed, "fsync " + r.options.path + ": " + errno_text(errno));
+    if (::close(r.fd) != 0 && !r.error)
+      r.fail(errc::write_failed, "close " + r.options.path + ": " + errno_text(errno));
+    r.fd = -1;
+  }
+  recording_result result;
+  result.path = r.options.path;
+  result.duration_ms = r.samples_written * 1000 / r.options.sample_rate;
+  result.bytes = r.bytes;
+  result.frames_dropped = r.dropped.load(std::memory_order_relaxed);
+  result.error = r.error;
+  if (r.sha) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(r.sha, digest, &len) == 1) {
+      static constexpr char hex[] = "0123456789abcdef";
+      for (unsigned int i = 0; i < len; ++i) {
+        result.sha256 += hex[digest[i] >> 4];
+        result.sha256 += hex[digest[i] & 0xf];
+      }
+    }
+  }
+  return result;
+}
+
+// One pass over a recording: start it, encode what is queued, finish it when the
+// producer closed it (or the pool is stopping). Returns true when it is finished.
+bool service(recording_state& r, bool stopping) {
+  if (!r.started) start(r);
+  // `closing` before `tail`: once closed, the tail read after it is the final one.
+  const bool closed = r.closing.load(std::memory_order_acquire);
+  const uint64_t tail = r.tail.load(std::memory_order_acquire);
+  uint64_t head = r.head.load(std::memory_order_relaxed);
+  for (; head < tail; ++head) {
+    const size_t slot = head % r.capacity;
+    if (!r.error) {
+      encode_silence(r, r.gap_before[slot]);
+      encode(r, r.ring.data() + slot * 2 * r.frame_samples);
+    }
+    // Hand each slot back at once, so the producer sees space as soon as possible.
+    r.head.store(head + 1, std::memory_order_release);
+  }
+  // A failed recording is reported at once, not at the end of the call: the owner can
+  // raise it while the call is still on (N-42 wants every call recorded).
+  if (!closed && !stopping && !r.error) return false;
+  if (closed && !r.error) encode_silence(r, r.trailing_gap);
+  recording_result result = finish(r);
+  r.finished.store(true, std::memory_order_release);
+  if (r.options.on_done) {
+    try {
+      r.options.on_done(result);
+    } catch (...) {
+      // The owner's handler must not take the pool down with it.
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+struct pool_thread {
+  std::shared_ptr<waker> bell = std::make_shared<waker>();
+  std::thread thread;
+};
+
+}  // namespace detail
+
+// ---- recording (the media thread's side) ------------------------------------------------
+
+recording::recording(std::shared_ptr<detail::recording_state> state, size_t frame_samples)
+    : state_(std::move(state)), frame_samples_(frame_samples) {}
+
+recording::~recording() { close(); }
+
+bool recording::write(std::span<const int16_t> caller, std::span<const int16_t> agent) noexcept {
+  auto& r = *state_;
+  if (closed_ || r.failed.load(std::memory_order_relaxed) || r.finished.load(std::memory_order_relaxed)) return false;
+  const uint64_t tail = r.tail.load(std::memory_order_relaxed);
+  if (tail - r.head.load(std::memory_order_acquire) >= r.capacity) {
+    ++pending_gap_;
+    r.dropped.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  const size_t slot = tail % r.capacity;
+  int16_t* out = r.ring.data() + slot * 2 * frame_samples_;
+  const size_t n_caller = std::min(caller.size(), frame_samples_);
+  const size_t n_agent = std::min(agent.size(), frame_samples_);
+  for (size_t i = 0; i < frame_samples_; ++i) {
+    out[2 * i] = i < n_caller ? caller[i] : int16_t{0};
+    out[2 * i + 1] = i < n_agent ? agent[i] : int16_t{0};
+  }
+  r.gap_before[slot] = pending_gap_;
+  pending_gap_ = 0;
+  r.tail.store(tail + 1, std::memory_order_release);
+  return true;
+}
+
+void recording::close() noexcept {
+  if (closed_) return;
+  closed_ = true;
+  state_->trailing_gap = pending_gap_;
+  state_->closing.store(true, std::memory_order_release);
+  state_->bell->ring();  // finish now rather than at the next poll
+}
+
+size_t recording::queued() const noexcept {
+  return static_cast<size_t>(state_->tail.load(std::memory_order_relaxed) -
+                             state_->head.load(std::memory_order_acquire));
+}
+uint64_t recording::frames_dropped() const noexcept { return state_->dropped.load(std::memory_order_relaxed); }
+bool recording::failed() const noexcept { return state_->failed.load(std::memory_order_relaxed); }
+
+// ---- the pool ---------------------------------------------------------------------------------
+
+namespace {
+
+void run_pool_thread(detail::waker& bell, const pool_config& config, std::atomic<size_t>& active) {
+  // Below the media threads: a busy recorder must never cost a media tick.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), config.nice);
+  std::vector<std::shared_ptr<detail::recording_state>> mine;
+  for (;;) {
+    bool stopping = false;
+    {
+      std::unique_lock lk(bell.m);
+      bell.cv.wait_for(lk, config.poll_interval, [&] { return bell.pending || bell.stop; });
+      bell.pending = false;
+      stopping = bell.stop;
+      for (auto& r : bell.incoming) mine.push_back(std::move(r));
+      bell.incoming.clear();
+    }
+    std::erase_if(mine, [&](const std::shared_ptr<detail::recording_state>& r) {
+      if (!detail::service(*r, stopping)) return false;
+      active.fetch_sub(1, std::memory_order_relaxed);
+      return true;
+    });
+    if (stopping) return;  // every recording was finished in the pass above
+  }
+}
+
+}  // namespace
+
+recorder_pool::recorder_pool(pool_config config) : config_(config) {
+  const unsigned n = std::max(1u, config_.threads);
+  for (unsigned i = 0; i < n; ++i) {
+    auto t = std::make_unique<detail::pool_thread>();
+    t->thread = std::thread(run_pool_thread, std::ref(*t->bell), std::cref(config_), std::ref(active_));
+    threads_.push_back(std::move(t));
+  }
+}
+
+recorder_pool::~recorder_pool() {
+  stopping_.store(true);
+  for (auto& t : threads_) {
+    {
+      std::lock_guard lk(t->bell->m);
+      t->bell->stop = true;
+    }
+    t->bell->cv.notify_one();
+  }
+  for (auto& t : threads_) t->thread.join();
+}
+
+std::variant<std::unique_ptr<recording>, record_error> recorder_pool::open(recording_options options) {
+  if (options.path.empty()) return record_error{errc::bad_argument, "recording path is empty"};
+  const uint32_t rate = options.sample_rate;
+  if (rate != 8000 && rate != 16000 && rate != 48000)
+    return record_error{errc::bad_argument,
+                        "recording sample rate " + std::to_string(rate) + " Hz: must be 8000, 16000 or 48000"};
+  if (options.queue_frames < 2) return record_error{errc::bad_argument, "recording queue must hold at least 2 frames"};
+  if (options.complexity < 0 || options.complexity > 10)
+    return record_error{errc::bad_argument, "Opus complexity " + std::to_string(options.complexity) + ": must be 0-10"};
+  if (stopping_.load()) return record_error{errc::pool_stopped, "recorder pool is shutting down"};
+
+  auto& t = *threads_[next_thread_.fetch_add(1, std::memory_order_relaxed) % threads_.size()];
+  const size_t frame = rate / frames_per_second;
+  const size_t capacity = options.queue_frames;
+  auto state = std::make_shared<detail::recording_state>(std::move(options), frame, capacity, t.bell);
+  active_.fetch_add(1, std::memory_order_relaxed);  // before the thread can finish it
+  {
+    std::lock_guard lk(t.bell->m);
+    // Checked under the bell's lock: the thread reads `stop` and takes `incoming` in one go.
+    if (t.bell->stop) {
+      active_.fetch_sub(1, std::memory_order_relaxed);
+      return record_error{errc::pool_stopped, "recorder pool is shutting down"};
+    }
+    t.bell->incoming.push_back(state);
+    t.bell->pending = true;  // create the file now, not at the first poll
+  }
+  t.bell->cv.notify_one();
+  return std::unique_ptr<recording>(new recording(std::move(state), frame));
+}
+
+}  // namespace hotline::record

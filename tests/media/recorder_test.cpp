@@ -1,0 +1,402 @@
+// The call recorder (N-42): one Ogg Opus file per call, caller left, agent right, decoded
+// here with the tools an auditor would use (opusdec, sox); the completion report (path,
+// duration, SHA-256, drops); a full queue that drops instead of blocking; a SIGKILL
+// mid-call that still leaves a playable file; errors as values.
+#include "media/record/recorder.hpp"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "media/prompt/library.hpp"
+#include "tests/media/audio_checks.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace hotline {
+namespace {
+
+using record::recording;
+using record::recording_result;
+
+// Collects completion reports from the pool thread.
+class completions {
+ public:
+  record::completion_handler handler() {
+    return [this](const recording_result& r) {
+      std::lock_guard lk(m_);
+      results_.push_back(r);
+      cv_.notify_all();
+    };
+  }
+  // The n-th report (1-based), waiting for it; nullopt after 30 s.
+  std::optional<recording_result> wait(size_t n = 1) {
+    std::unique_lock lk(m_);
+    if (!cv_.wait_for(lk, std::chrono::seconds(30), [&] { return results_.size() >= n; })) return std::nullopt;
+    return results_[n - 1];
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::vector<recording_result> results_;
+};
+
+record::recording_options options_for(const std::string& path, uint32_t rate, completions& done) {
+  record::recording_options o;
+  o.path = path;
+  o.sample_rate = rate;
+  o.call_id = "call-42";
+  o.start_time = "2026-11-23T09:00:00+08:00";
+  o.extra_comments = {{"AGENT_WORK_ID", "1024"}};
+  o.on_done = done.handler();
+  return o;
+}
+
+std::unique_ptr<recording> must_open(record::recorder_pool& pool, record::recording_options o) {
+  auto opened = pool.open(std::move(o));
+  if (auto* e = std::get_if<record::record_error>(&opened)) {
+    ADD_FAILURE() << "open: " << e->message;
+    return nullptr;
+  }
+  return std::move(std::get<std::unique_ptr<recording>>(opened));
+}
+
+// `frames` 20 ms frames: 440 Hz for the caller, 1 kHz for the agent.
+void write_tones(recording& rec, uint32_t rate, size_t frames, size_t first_frame = 0) {
+  const size_t n = rate / 50;
+  for (size_t f = first_frame; f < first_frame + frames; ++f) {
+    auto caller = test::sine(440, rate, n, f * n);
+    auto agent = test::sine(1000, rate, n, f * n);
+    ASSERT_TRUE(rec.write(caller, agent)) << "frame " << f;
+  }
+}
+
+// Left carries 440 Hz and not 1 kHz, right the other way round: > 30 dB apart.
+void expect_caller_left_agent_right(const test::decoded_call& d, uint32_t rate) {
+  ASSERT_GT(d.left.size(), rate / 2);
+  const double l440 = test::tone_power(d.left, 440, rate), l1k = test::tone_power(d.left, 1000, rate);
+  const double r440 = test::tone_power(d.right, 440, rate), r1k = test::tone_power(d.right, 1000, rate);
+  EXPECT_GT(test::db(l440 / l1k), 30) << "the agent leaks into the caller's channel";
+  EXPECT_GT(test::db(r1k / r440), 30) << "the caller leaks into the agent's channel";
+  EXPECT_GT(test::rms(d.left), 3000);  // 8000 peak sine: ~5657 RMS, Opus keeps most of it
+  EXPECT_GT(test::rms(d.right), 3000);
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(recorder, caller_is_left_agent_is_right_and_the_report_matches_the_file) {
+  test::temp_dir dir;
+  completions done;
+  record::recorder_pool pool;
+  auto o = options_for(dir.sub("call.opus"), 8000, done);
+  o.queue_frames = 300;  // the whole call fits: this test is not about drops
+  auto rec = must_open(pool, o);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->frame_samples(), 160u);
+  write_tones(*rec, 8000, 250);  // 5 s
+  rec->close();
+  auto r = done.wait();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->error) << r->error->message;
+  EXPECT_EQ(r->path, dir.sub("call.opus"));
+  EXPECT_EQ(r->duration_ms, 5000u);
+  EXPECT_EQ(r->frames_dropped, 0u);
+  EXPECT_EQ(r->bytes, std::filesystem::file_size(r->path));
+  EXPECT_EQ(r->sha256, test::file_sha256(r->path));
+  EXPECT_EQ(r->sha256.size(), 64u);
+  // About 24 kb/s for the two channels, plus Ogg overhead.
+  EXPECT_LT(r->bytes, 5 * 24000 / 8 * 1.3);
+
+  const std::string bytes = file_bytes(r->path);
+  EXPECT_NE(bytes.find("CALL_ID=call-42"), std::string::npos);
+  EXPECT_NE(bytes.find("DATE=2026-11-23T09:00:00+08:00"), std::string::npos);
+  EXPECT_NE(bytes.find("AGENT_WORK_ID=1024"), std::string::npos);
+  EXPECT_NE(bytes.find("CHANNELS=left=caller right=agent"), std::string::npos);
+
+  auto d = test::decode_recording(r->path, dir.path(), 8000);
+  ASSERT_TRUE(d) << "opusdec or sox could not decode " << r->path << " (deploy/install-deps.sh --test)";
+  EXPECT_NEAR(static_cast<double>(d->left.size()), 5 * 8000, 8000 * 0.03);
+  expect_caller_left_agent_right(*d, 8000);
+}
+
+TEST(recorder, wideband_and_fullband_calls) {
+  for (uint32_t rate : {16000u, 48000u}) {
+    SCOPED_TRACE(rate);
+    test::temp_dir dir;
+    completions done;
+    record::recorder_pool pool;
+    auto rec = must_open(pool, options_for(dir.sub("call.opus"), rate, done));
+    ASSERT_TRUE(rec);
+    EXPECT_EQ(rec->frame_samples(), rate / 50);
+    write_tones(*rec, rate, 100);  // 2 s, within the default queue
+    rec->close();
+    auto r = done.wait();
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->error);
+    EXPECT_EQ(r->duration_ms, 2000u);
+    auto d = test::decode_recording(r->path, dir.path(), rate);
+    ASSERT_TRUE(d);
+    EXPECT_NEAR(static_cast<double>(d->left.size()), 2.0 * rate, rate * 0.03);
+    expect_caller_left_agent_right(*d, rate);
+  }
+}
+
+TEST(recorder, speech_on_the_left_silence_on_the_right) {
+  test::temp_dir dir;
+  const std::string raw = dir.sub("speech.wav");
+  ASSERT_EQ(test::run_tool({"espeak-ng", "-v", "cmn-latn-pinyin", "-w", raw,
+                            "您好，请问有什么可以帮您？我想咨询养老保险的缴费年限。"}),
+            0)
+      << "espeak-ng is needed (deploy/install-deps.sh)";
+  auto wav = prompt::read_wav(raw);
+  ASSERT_TRUE(std::holds_alternative<prompt::mono_pcm>(wav));
+  const auto& src = std::get<prompt::mono_pcm>(wav);
+  const auto speech = prompt::resample_clip(src.samples, src.rate, 8000);
+  const size_t frames = speech.size() / 160;
+  ASSERT_GT(frames, 100u);
+
+  completions done;
+  record::recorder_pool pool;
+  auto o = options_for(dir.sub("call.opus"), 8000, done);
+  o.queue_frames = frames + 1;
+  auto rec = must_open(pool, o);
+  ASSERT_TRUE(rec);
+  for (size_t f = 0; f < frames; ++f)
+    ASSERT_TRUE(rec->write(std::span(speech).subspan(f * 160, 160), {}));  // the agent sent nothing
+  rec->close();
+  auto r = done.wait();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->error);
+  auto d = test::decode_recording(r->path, dir.path(), 8000);
+  ASSERT_TRUE(d);
+  EXPECT_GT(test::rms(d->left), 500);
+  EXPECT_LT(test::rms(d->right), 20);
+  // The left channel follows the speech: 20 ms energy envelopes correlate.
+  std::vector<double> a, b;
+  for (size_t f = 0; f < frames && (f + 1) * 160 <= d->left.size(); ++f) {
+    a.push_back(test::rms(std::span(speech).subspan(f * 160, 160)));
+    b.push_back(test::rms(std::span(d->left).subspan(f * 160, 160)));
+  }
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ma += a[i] / a.size(), mb += b[i] / b.size();
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  EXPECT_GT(sab / std::sqrt(saa * sbb), 0.9);
+}
+
+TEST(recorder, a_full_queue_drops_frames_without_blocking_and_keeps_the_timeline) {
+  test::temp_dir dir;
+  completions done;
+  record::recorder_pool pool;  // one thread
+  // Recording A's completion handler holds the only pool thread until we let it go.
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  auto a_options = options_for(dir.sub("a.opus"), 8000, done);
+  a_options.on_done = [&](const recording_result&) {
+    entered.set_value();
+    released.wait();
+  };
+  auto a = must_open(pool, a_options);
+  ASSERT_TRUE(a);
+  a->close();
+  entered.get_future().wait();
+
+  auto b_options = options_for(dir.sub("b.opus"), 8000, done);
+  b_options.queue_frames = 10;
+  auto b = must_open(pool, b_options);
+  ASSERT_TRUE(b);
+  const auto tone = test::sine(440, 8000, 160);
+  int accepted = 0;
+  for (int i = 0; i < 15; ++i) accepted += b->write(tone, tone) ? 1 : 0;
+  EXPECT_EQ(accepted, 10);
+  EXPECT_EQ(b->frames_dropped(), 5u);
+  EXPECT_EQ(b->queued(), 10u);
+
+  release.set_value();
+  while (b->queued() > 0) std::this_thread::yield();  // the pool catches up
+  EXPECT_TRUE(b->write(tone, tone));                  // after the 5 dropped frames
+  b->close();
+  auto r = done.wait();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->error);
+  EXPECT_EQ(r->frames_dropped, 5u);
+  EXPECT_EQ(r->duration_ms, (10u + 5u + 1u) * 20u);  // the drops are silence in the file
+  auto d = test::decode_recording(r->path, dir.path(), 8000);
+  ASSERT_TRUE(d);
+  ASSERT_GE(d->left.size(), 16u * 160u - 80u);
+  const std::span left(d->left);
+  EXPECT_GT(test::rms(left.subspan(160, 8 * 160)), 3000);      // 20-180 ms: the tone
+  EXPECT_LT(test::rms(left.subspan(11 * 160, 3 * 160)), 300);  // 220-280 ms: the gap
+}
+
+TEST(recorder, sigkill_mid_call_leaves_a_playable_file) {
+  test::temp_dir dir;
+  const std::string path = dir.sub("killed.opus");
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // A media thread: a 20 ms tick on the real clock, recording until killed.
+    ::close(fds[0]);
+    record::recorder_pool pool;
+    record::recording_options o;
+    o.path = path;
+    auto opened = pool.open(o);
+    if (!std::holds_alternative<std::unique_ptr<recording>>(opened)) ::_exit(2);
+    auto& rec = *std::get<std::unique_ptr<recording>>(opened);
+    auto tick = std::chrono::steady_clock::now();
+    for (size_t frame = 0;; ++frame) {
+      auto caller = test::sine(440, 8000, 160, frame * 160);
+      auto agent = test::sine(1000, 8000, 160, frame * 160);
+      rec.write(caller, agent);
+      if (frame == 150) {  // 3 s of call
+        char c = 'x';
+        if (::write(fds[1], &c, 1) != 1) ::_exit(3);
+      }
+      tick += std::chrono::milliseconds(20);
+      std::this_thread::sleep_until(tick);
+    }
+  }
+  ::close(fds[1]);
+  pollfd p{fds[0], POLLIN, 0};
+  const int ready = ::poll(&p, 1, 20000);
+  char c = 0;
+  const bool three_seconds = ready == 1 && ::read(fds[0], &c, 1) == 1;
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(fds[0]);
+  ASSERT_TRUE(three_seconds) << "the recording child did not get to 3 s";
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+  auto d = test::decode_recording(path, dir.path(), 8000);
+  ASSERT_TRUE(d) << "opusdec cannot play the file a killed process left";
+  EXPECT_GE(d->left.size(), 2u * 8000u) << "less than 2 s survived";
+  expect_caller_left_agent_right(*d, 8000);
+}
+
+TEST(recorder, closing_the_pool_finishes_open_recordings) {
+  test::temp_dir dir;
+  completions done;
+  std::unique_ptr<recording> rec;
+  {
+    record::recorder_pool pool;
+    rec = must_open(pool, options_for(dir.sub("call.opus"), 8000, done));
+    ASSERT_TRUE(rec);
+    write_tones(*rec, 8000, 50);
+  }
+  auto r = done.wait();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->error);
+  EXPECT_EQ(r->duration_ms, 1000u);
+  EXPECT_EQ(r->sha256, test::file_sha256(r->path));
+  const auto tone = test::sine(440, 8000, 160);
+  EXPECT_FALSE(rec->write(tone, tone));  // the handle outlived the pool: harmless
+  rec->close();
+}
+
+TEST(recorder, a_call_closed_before_its_first_frame_is_still_a_valid_file) {
+  test::temp_dir dir;
+  completions done;
+  record::recorder_pool pool;
+  auto rec = must_open(pool, options_for(dir.sub("empty.opus"), 8000, done));
+  ASSERT_TRUE(rec);
+  rec->close();
+  auto r = done.wait();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->error);
+  EXPECT_EQ(r->duration_ms, 20u);  // one frame of silence: libopusenc 0.2.1 cannot end an empty stream
+  EXPECT_EQ(r->sha256, test::file_sha256(r->path));
+  EXPECT_EQ(test::run_tool({"opusinfo", r->path}), 0);
+  EXPECT_TRUE(test::decode_recording(r->path, dir.path(), 8000));
+}
+
+TEST(recorder, two_threads_many_calls) {
+  test::temp_dir dir;
+  completions done;
+  record::pool_config config;
+  config.threads = 2;
+  record::recorder_pool pool(config);
+  std::vector<std::unique_ptr<recording>> calls;
+  for (int i = 0; i < 4; ++i) {
+    calls.push_back(must_open(pool, options_for(dir.sub("call" + std::to_string(i) + ".opus"), 8000, done)));
+    ASSERT_TRUE(calls.back());
+  }
+  EXPECT_EQ(pool.active(), 4u);
+  for (size_t f = 0; f < 100; ++f)
+    for (auto& c : calls) {
+      auto caller = test::sine(440, 8000, 160, f * 160);
+      auto agent = test::sine(1000, 8000, 160, f * 160);
+      ASSERT_TRUE(c->write(caller, agent));
+    }
+  for (auto& c : calls) c->close();
+  for (size_t n = 1; n <= 4; ++n) {
+    auto r = done.wait(n);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->error);
+    EXPECT_EQ(r->duration_ms, 2000u);
+    EXPECT_EQ(r->sha256, test::file_sha256(r->path));
+  }
+  auto d = test::decode_recording(dir.sub("call3.opus"), dir.path(), 8000);
+  ASSERT_TRUE(d);
+  expect_caller_left_agent_right(*d, 8000);
+}
+
+TEST(recorder, errors_are_values) {
+  test::temp_dir dir;
+  completions done;
+  record::recorder_pool pool;
+
+  auto bad_rate = pool.open(options_for(dir.sub("x.opus"), 44100, done));
+  ASSERT_TRUE(std::holds_alternative<record::record_error>(bad_rate));
+  EXPECT_EQ(std::get<record::record_error>(bad_rate).code, record::errc::bad_argument);
+  EXPECT_NE(std::get<record::record_error>(bad_rate).message.find("44100"), std::string::npos);
+  auto no_path = pool.open(options_for("", 8000, done));
+  ASSERT_TRUE(std::holds_alternative<record::record_error>(no_path));
+
+  // A directory that does not exist: reported once the pool tries to create the file.
+  auto rec = must_open(pool, options_for(dir.sub("missing/x.opus"), 8000, done));
+  ASSERT_TRUE(rec);
+  auto r = done.wait(1);
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->error);
+  EXPECT_EQ(r->error->code, record::errc::cannot_open);
+  EXPECT_NE(r->error->message.find(dir.sub("missing/x.opus")), std::string::npos) << r->error->message;
+  EXPECT_NE(r->error->message.find("No such file"), std::string::npos) << r->error->message;
+  EXPECT_TRUE(rec->failed());
+  const auto tone = test::sine(440, 8000, 160);
+  EXPECT_FALSE(rec->write(tone, tone));
+
+  // A recording is never overwritten.
+  std::ofstream(dir.sub("exists.opus")) << "evidence";
+  auto again = must_open(pool, options_for(dir.sub("exists.opus"), 8000, done));
+  ASSERT_TRUE(again);
+  again->close();
+  r = done.wait(2);
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->error);
+  EXPECT_EQ(r->error->code, record::errc::cannot_open);
+  EXPECT_NE(r->error->message.find("File exists"), std::string::npos) << r->error->message;
+  EXPECT_EQ(file_bytes(dir.sub("exists.opus")), "evidence");
+}
+
+}  // namespace
+}  // namespace hotline
