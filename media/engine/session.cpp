@@ -126,6 +126,7 @@ leg* session::add_leg(leg_role role, int rtp_fd, int rtcp_fd, bool ipv6) {
 
 std::unique_ptr<leg> session::remove_leg(leg_role role) {
   auto l = std::move(legs_[static_cast<size_t>(role)]);
+  if (l && l->configured) closed_reports_.push_back(report(*l));  // the call record keeps every leg
   playback_to_[static_cast<size_t>(role)] = false;
   return l;
 }
@@ -253,7 +254,15 @@ void session::stop_playback() {
 
 void session::send_dtmf(leg_role role, const std::string& digits) {
   leg* l = find(role);
-  if (!l || !l->dtmf_tx) return;
+  if (!l) return;
+  if (!l->dtmf_pt || !l->dtmf_tx) {
+    media_event e;
+    e.what = media_event::kind::leg_error;
+    e.leg = role;
+    e.detail = "DTMF not sent: the leg negotiated no telephone-event";
+    emit(std::move(e));
+    return;
+  }
   if (!l->dtmf_tx->start(digits)) {
     media_event e;
     e.what = media_event::kind::leg_error;
@@ -594,6 +603,7 @@ media_event session::closing_event() {
   media_event e;
   e.what = media_event::kind::closed;
   e.session = id_;
+  e.reports = closed_reports_;
   for (auto& l : legs_)
     if (l) e.reports.push_back(report(*l));
   e.activity = activity_.totals();

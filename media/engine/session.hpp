@@ -143,6 +143,7 @@ class session {
   std::vector<int16_t> tap_pcm_;
   uint32_t tap_ts_ = 0;
   std::vector<std::byte> packet_;  // scratch for building packets
+  std::vector<leg_report> closed_reports_;  // legs closed before the session
 };
 
 }  // namespace hotline::media::detail
