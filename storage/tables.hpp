@@ -21,13 +21,15 @@ enum class table : uint8_t {
   kb_usage,    // time-ordered id (be64) -> an entry opened or used on a call (N-29)
   kb_documents,// time-ordered id (be64) -> an imported policy document (source text)
   sip_phones,  // SIP username -> phone account (digest HA1s, codecs, SRTP policy)
+  calls,       // call id (be64, time-ordered) -> the call record (CDR) of a finished call
+  callbacks,   // call id (be64) -> a callback request (N-17, N-18): number, queue, status
   count_       // not a table
 };
 
 inline constexpr std::array<std::string_view, static_cast<size_t>(table::count_)> table_names{
     "meta",        "users",       "sessions", "audit",    "stress",
     "kb_entries",  "kb_versions", "kb_comments", "kb_searches", "kb_usage", "kb_documents",
-    "sip_phones"};
+    "sip_phones",  "calls",       "callbacks"};
 
 inline constexpr std::string_view name_of(table t) { return table_names[static_cast<size_t>(t)]; }
 

@@ -11,6 +11,7 @@
 #if HOTLINE_HAVE_KB
 #include "actors/kb/service_actor.hpp"
 #endif
+#include "actors/call/internal.hpp"
 #include "actors/pubsub/hub.hpp"
 #include "actors/runtime/log.hpp"
 #include "actors/storage/errors.hpp"
@@ -110,6 +111,12 @@ class runtime_impl final : public runtime {
   ~runtime_impl() override { shutdown(5000); }
 
   kb::service* knowledge_base() override { return kb_.get(); }
+
+  std::unique_ptr<calls::center> start_calls(media::engine& media, const prompt::prompt_library& prompts,
+                                             calls::center_options options, std::string& error) override {
+    calls::center_deps deps{sys_, media, prompts, writer_, hub_};
+    return calls::make_center(deps, std::move(options), error);
+  }
 
   durable_writer& writer() override { return writer_; }
   event_hub& hub() override { return hub_; }

@@ -15,6 +15,17 @@
 #include "storage/env.hpp"
 #include "storage/write_batch.hpp"
 
+namespace hotline::calls {
+class center;
+struct center_options;
+}  // namespace hotline::calls
+namespace hotline::media {
+class engine;
+}
+namespace hotline::prompt {
+class prompt_library;
+}
+
 namespace hotline::actors {
 
 // Durable writes for non-actor callers: `done` runs on a CAF worker once the batch's
@@ -44,6 +55,12 @@ class runtime {
   virtual durable_writer& writer() = 0;
   virtual event_hub& hub() = 0;
   virtual kb::service* knowledge_base() = 0;  // null without kb_index_dir
+
+  // The contact center (calls, agents, queues: actors/call/center.hpp) on this runtime's
+  // actors, its writer and hub. The engine and prompts must outlive it. Nullptr with
+  // `error` set on a bad queue configuration.
+  virtual std::unique_ptr<calls::center> start_calls(media::engine& media, const prompt::prompt_library& prompts,
+                                                     calls::center_options options, std::string& error) = 0;
 
   // Waits until every event published so far has been handed to its subscribers.
   virtual bool sync_hub(int timeout_ms) = 0;

@@ -7,6 +7,7 @@
 
 #include "media/sip/parser.hpp"
 #include "tests/media/answering_server.hpp"
+#include "tests/media/baresip_phone.hpp"
 #include "tests/media/sipp_runner.hpp"
 
 namespace hotline::test {
@@ -240,53 +241,6 @@ TEST_F(sip_peers, malformed_messages_get_400_and_the_server_keeps_serving) {
 namespace hotline::test {
 namespace {
 
-// baresip 1.0 headless: no audio device (aufile in and out), commands from -e.
-struct baresip_peer {
-  baresip_peer(const std::string& dir, uint16_t sip_port, const std::string& account,
-               const std::vector<std::string>& commands = {})
-      : dir_(dir) {
-    std::filesystem::create_directories(dir);
-    std::system(("sox -n -r 8000 -c 1 -b 16 " + dir + "/tone.wav synth 30 sine 440 2>/dev/null").c_str());
-    std::ofstream(dir + "/config") << "module_path /usr/lib/baresip/modules\n"
-                                      "module menu.so\nmodule g711.so\nmodule aufile.so\nmodule srtp.so\n"
-                                      "module account.so\n"  // after the codecs it names
-                                      "dns_server 127.0.0.1:53\n"  // libre wants one, even for IP URIs
-                                      "sip_listen 127.0.0.1:" << sip_port << "\n"
-                                      "net_interface 127.0.0.1\n"
-                                      "audio_source aufile," << dir << "/tone.wav\n"
-                                      "audio_player aufile," << dir << "/heard.wav\n"
-                                      "audio_alert aufile," << dir << "/alert.wav\n"
-                                      "rtp_timeout 0\n";
-    std::ofstream(dir + "/accounts") << account << "\n";
-    std::ofstream(dir + "/contacts") << "";
-    std::vector<std::string> args = {"baresip", "-f", dir, "-t", "30"};
-    for (const auto& c : commands) {
-      args.push_back("-e");
-      args.push_back(c);
-    }
-    pid_ = spawn_process(args, dir);
-  }
-  // What baresip printed, for a failure message: a peer that did not act says why here.
-  std::string output() const {
-    std::string all;
-    for (const char* f : {"/stdout.txt", "/stderr.txt"}) {
-      std::ifstream in(dir_ + f);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      all += ss.str();
-    }
-    return "\n--- baresip output ---\n" + all.substr(all.size() > 4000 ? all.size() - 4000 : 0);
-  }
-  ~baresip_peer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  std::string dir_;
-  pid_t pid_ = -1;
-};
-
 TEST_F(sip_peers, baresip_registers_with_digest_and_answers_our_call) {
   auto o = defaults();
   o.sip.ua.trunks = {{"none", {"192.0.2.0/32"}}};  // the phone is no trunk: it must register
@@ -296,7 +250,7 @@ TEST_F(sip_peers, baresip_registers_with_digest_and_answers_our_call) {
   server.credentials.add("8001", "agent-secret");
   ASSERT_TRUE(server.start());
   uint16_t phone_port = free_udp_port();
-  baresip_peer phone(dir, phone_port,
+  baresip_process phone(dir, phone_port,
                      "<sip:8001@127.0.0.1:" + std::to_string(server.port()) +
                          ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU,PCMA");
   ASSERT_TRUE(server.wait([&] { return !server.registrations.empty(); }, 15s)) << "baresip did not register" << phone.output();
@@ -335,7 +289,7 @@ TEST_F(sip_peers, baresip_registers_with_digest_and_answers_our_call) {
 TEST_F(sip_peers, baresip_calls_in_with_srtp_and_the_crypto_is_negotiated) {
   answering_server server(defaults());  // 127.0.0.0/8 is a trunk here: no registration needed
   ASSERT_TRUE(server.start());
-  baresip_peer caller(dir, 0,  // a caller's port is its own business: no race for a free one
+  baresip_process caller(dir, 0,  // a caller's port is its own business: no race for a free one
                       "<sip:13800000000@127.0.0.1:" + std::to_string(server.port()) +
                           ">;regint=0;mediaenc=srtp-mand;audio_codecs=PCMA",
                       {"/dial sip:12333@127.0.0.1:" + std::to_string(server.port())});

@@ -1,0 +1,580 @@
+// The call actor: one per call (DESIGN.md, "A call, end to end"). It owns the caller's
+// dialog, the agent's dialog and the media session; it walks the IVR, waits in the ACD's
+// queue with hold music and N-18 announcements, rings the agents the ACD offers, bridges
+// with the work-id announcement (N-05), offers the survey when the agent releases first
+// (N-16), and leaves a call record (N-06 who released first) when it ends.
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <openssl/rand.h>
+
+#include <boost/json.hpp>
+
+#include "actors/call/internal.hpp"
+#include "actors/call/ivr.hpp"
+#include "actors/runtime/log.hpp"
+#include "media/prompt/library.hpp"
+#include "storage/keys.hpp"
+#include "storage/record.hpp"
+
+namespace hotline::calls {
+namespace {
+
+using media::leg_role;
+using sip::call_event_kind;
+
+void random_bytes(std::span<std::byte> b) {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(b.size())) != 1)
+    for (auto& x : b) x = std::byte{0};  // never reached with a working OpenSSL
+}
+
+std::string_view cause_name(acd::withdraw_reason r) { return acd::to_string(r); }
+
+class call_actor : public caf::event_based_actor {
+ public:
+  call_actor(caf::actor_config& cfg, std::shared_ptr<call_context> ctx, sip::incoming_call call, std::string agent,
+             std::optional<agent_command> feature)
+      : caf::event_based_actor(cfg),
+        ctx_(std::move(ctx)),
+        caller_(std::move(call)),
+        feature_agent_(std::move(agent)),
+        feature_(feature) {}
+
+  caf::behavior make_behavior() override {
+    ++ctx_->active_calls;
+    start();
+    return {
+        [this](sip_msg& m) { on_sip(m.e); },
+        [this](media_msg& m) { on_media(m.e); },
+        [this](offer_msg& m) { on_offer(m); },
+        [this](withdraw_msg& m) { on_withdraw(m.why); },
+        [this](queue_msg& m) { on_queue(m); },
+        [this](call_timer& t) { on_timer(t); },
+    };
+  }
+
+  void on_exit() override { --ctx_->active_calls; }
+
+ private:
+  enum class phase { ivr, after_hours, waiting, ringing, connected, survey, goodbye, closing, feature };
+  enum class playing { none, menu, transfer, hold, announcement, work_id, survey, closing_prompt };
+
+  // ---- start: answer with media -------------------------------------------------------
+  void start() {
+    rec_.id = id_ = ctx_->next_call_id();
+    rec_.sip_call_id = caller_.call_id;
+    rec_.from = caller_.from.uri.user;
+    rec_.dialled = caller_.dialled;
+    rec_.trunk = caller_.trunk;
+    rec_.started = ctx_->options.now();
+    auto self = caf::actor_cast<caf::actor>(this);
+    session_ = ctx_->media.create_session(8000, [self](const media::media_event& e) { caf::anon_send(self, media_msg{e}); });
+    if (!caller_.offer) {
+      // No offer in the INVITE (we would offer in the 200): not supported by the
+      // trunks and phones we serve; say so instead of guessing.
+      return fail_caller(488, "An SDP offer is required");
+    }
+    auto local = ctx_->media.open_leg(session_, leg_role::caller, caller_.offer->connection_ipv6,
+                                      ctx_->options.advertise_address);
+    if (auto* err = std::get_if<std::string>(&local)) {
+      log::warn("calls", "no media port for a call", {{"error", *err}});
+      return fail_caller(503, "No media resources");
+    }
+    auto answer = sdp::answer_offer(*caller_.offer, caller_.policy, std::get<sdp::local_media>(local), random_bytes);
+    if (auto* err = std::get_if<sdp::negotiation_error>(&answer)) return fail_caller(err->sip_status, err->reason);
+    auto& a = std::get<sdp::answer_result>(answer);
+    caller_answer_ = a.answer;
+    ctx_->media.configure_leg(session_, leg_role::caller, a.session);
+    caller_codec_narrow_ = a.session.audio.name != "opus";
+    ctx_->sip->answer(caller_.ref, a.answer);
+    rec_.answered = ctx_->options.now();
+    if (feature_) return start_feature();
+    const ivr_number* number = ctx_->options.ivr.number(caller_.dialled);
+    walk_.emplace(ctx_->options.ivr, *number);
+    publish("ivr");
+    run(walk_->start());
+  }
+
+  void fail_caller(int status, const std::string& reason) {
+    ctx_->sip->reject(caller_.ref, status, reason);
+    rec_.outcome = "failed";
+    rec_.released_by = "system";
+    finish();
+  }
+
+  // ---- IVR ----------------------------------------------------------------------------
+  void run(const ivr_walk::action& a) {
+    switch (a.what) {
+      case ivr_walk::action::kind::play_menu:
+        digit_timeout_s_ = a.timeout_s;
+        play(ctx_->sequence(a.prompts), playing::menu);
+        return;
+      case ivr_walk::action::kind::route:
+        rec_.ivr_path = walk_->path();
+        rec_.ivr_digits = walk_->digits();
+        return enqueue(a.skill);
+      case ivr_walk::action::kind::callback:
+        rec_.ivr_path = walk_->path();
+        rec_.ivr_digits = walk_->digits();
+        return request_callback();
+    }
+  }
+
+  void play(std::shared_ptr<const media::pcm_clip> clip, playing what, bool loop = false,
+            std::vector<leg_role> to = {leg_role::caller}) {
+    ++timer_gen_;  // a new prompt cancels the digit timer of the last one
+    playing_ = what;
+    if (!clip) {  // a missing prompt must not stall the call: act as if it had played
+      playing_ = playing::none;
+      on_playback_done(what);
+      return;
+    }
+    ctx_->media.play(session_, std::move(clip), std::move(to), loop);
+  }
+
+  void on_playback_done(playing what) {
+    switch (what) {
+      case playing::menu:
+        arm(call_timer::kind::digit, std::chrono::seconds(digit_timeout_s_));
+        break;
+      case playing::transfer:
+      case playing::announcement:
+        if (phase_ == phase::waiting) play(ctx_->hold_music, playing::hold, true);
+        break;
+      case playing::work_id:
+        break;  // the conversation goes on
+      case playing::survey:
+        arm(call_timer::kind::survey, std::chrono::seconds(ctx_->options.survey_timeout_s));
+        break;
+      case playing::closing_prompt:
+        hang_up_caller("system");
+        break;
+      default:
+        break;
+    }
+  }
+
+  void arm(call_timer::kind k, std::chrono::milliseconds d) {
+    delayed_send(this, d, call_timer{k, timer_gen_});
+  }
+
+  void on_timer(const call_timer& t) {
+    if (phase_ == phase::feature && t.what == call_timer::kind::digit) return feature_done(t.generation == 1);
+    if (t.what == call_timer::kind::done) return quit();
+    if (t.what == call_timer::kind::close_guard) {
+      if (phase_ == phase::closing && !record_written_) write_record();
+      return;
+    }
+    if (t.what == call_timer::kind::announce) {
+      if (phase_ == phase::waiting) caf::anon_send(ctx_->acd, position_req{id_});
+      return;
+    }
+    if (t.generation != timer_gen_) return;  // a newer prompt or digit since
+    if (t.what == call_timer::kind::digit && phase_ == phase::ivr) run(walk_->on_timeout());
+    else if (t.what == call_timer::kind::digit && phase_ == phase::after_hours) say_goodbye("goodbye");
+    else if (t.what == call_timer::kind::survey && phase_ == phase::survey) say_goodbye("goodbye");
+  }
+
+  void on_digit(leg_role leg, char d) {
+    if (leg != leg_role::caller) return;  // the agent's keypad is not the caller's menu
+    switch (phase_) {
+      case phase::ivr:
+        if (playing_ == playing::menu) ctx_->media.stop_playback(session_);  // barge-in
+        playing_ = playing::none;
+        ++timer_gen_;
+        run(walk_->on_digit(d));
+        break;
+      case phase::after_hours:
+        ++timer_gen_;
+        if (d == '2') request_callback();
+        else say_goodbye("goodbye");  // 1: self-service is not on this line yet
+        break;
+      case phase::waiting:
+        // N-18: a caller who does not want to wait leaves a callback request (key 1).
+        if (d == '1') {
+          caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::callback});
+          in_acd_ = false;
+          request_callback();
+        }
+        break;
+      case phase::survey:
+        if (d >= '1' && d <= '3' && !rec_.survey) {
+          rec_.survey = d - '0';
+          publish("survey");
+          say_goodbye("survey_thanks");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- queue and agents ---------------------------------------------------------------
+  void enqueue(const std::string& skill) {
+    phase_ = phase::waiting;
+    rec_.queue = skill;
+    rec_.queues.push_back(skill);
+    rec_.queued_at = ctx_->options.now();
+    acd::call_request req;
+    req.id = id_;
+    req.queue = skill;
+    in_acd_ = true;
+    caf::anon_send(ctx_->acd, enqueue_msg{req, caf::actor_cast<caf::actor>(this)});
+    publish("queued");
+    play(ctx_->clip("transfer"), playing::transfer);
+    arm(call_timer::kind::announce, std::chrono::seconds(ctx_->options.announce_interval_s));
+  }
+
+  void on_queue(const queue_msg& m) {
+    switch (m.what) {
+      case queue_msg::kind::queued:
+        break;
+      case queue_msg::kind::position:
+        if (phase_ != phase::waiting) break;
+        announce_position(m.where);
+        arm(call_timer::kind::announce, std::chrono::seconds(ctx_->options.announce_interval_s));
+        break;
+      case queue_msg::kind::overflowed:
+        rec_.queue = m.queue;
+        rec_.queues.push_back(m.queue);
+        publish("overflowed");
+        break;
+      case queue_msg::kind::after_hours:
+        in_acd_ = false;
+        phase_ = phase::after_hours;
+        rec_.outcome = "after_hours";
+        after_hours();
+        break;
+      case queue_msg::kind::max_wait:
+        // No overflow target: offer the callback (N-18) and keep waiting meanwhile.
+        if (phase_ == phase::waiting) play(ctx_->clip("after_hours_options"), playing::announcement);
+        break;
+    }
+  }
+
+  void announce_position(const acd::queue_position& where) {
+    if (where.position == 0) return;  // ringing an agent already
+    auto pos = ctx_->prompts.queue_position_announcement(where.position > 0 ? where.position - 1 : 0, 8000);
+    std::vector<int16_t> pcm;
+    if (auto* p = std::get_if<std::vector<int16_t>>(&pos)) pcm = std::move(*p);
+    if (where.expected_wait) {
+      auto minutes = static_cast<uint32_t>((where.expected_wait->count() + 59) / 60);
+      auto w = ctx_->prompts.expected_wait_announcement(std::max(1u, minutes), 8000);
+      if (auto* p = std::get_if<std::vector<int16_t>>(&w)) {
+        pcm.insert(pcm.end(), 2400, 0);
+        pcm.insert(pcm.end(), p->begin(), p->end());
+      }
+    }
+    if (pcm.empty()) return;
+    play(std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(pcm)}), playing::announcement);
+  }
+
+  void after_hours() {
+    publish("after_hours");
+    auto a = ctx_->prompts.after_hours_announcement(8, 21, 8000);
+    std::shared_ptr<const media::pcm_clip> clip;
+    if (auto* p = std::get_if<std::vector<int16_t>>(&a))
+      clip = std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(*p)});
+    digit_timeout_s_ = 8;
+    play(clip ? clip : ctx_->clip("after_hours_options"), playing::menu);
+  }
+
+  void request_callback() {
+    rec_.callback_requested = true;
+    if (rec_.outcome.empty() || rec_.outcome == "after_hours") rec_.outcome = "callback";
+    storage::write_batch b;
+    boost::json::object o{{"call", id_}, {"number", rec_.from}, {"queue", rec_.queue},
+                          {"requested_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               ctx_->options.now().time_since_epoch()).count()},
+                          {"status", "open"}};
+    b.put(storage::table::callbacks, storage::be64(id_), storage::encode_record(std::move(o), 1));
+    ctx_->writer.write(std::move(b), [](std::error_code ec, uint64_t) {
+      if (ec) log::error("calls", "callback request not stored", {{"error", ec.message()}});
+    });
+    publish("callback");
+    say_goodbye("callback_recorded");
+  }
+
+  void on_offer(const offer_msg& m) {
+    if (phase_ != phase::waiting) {
+      // The caller left meanwhile: tell the ACD the offer cannot ring.
+      caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::offer_failed});
+      return;
+    }
+    phase_ = phase::ringing;
+    offered_ = m;
+    rec_.offers.push_back({m.agent, ctx_->options.now(), ""});
+    auto local = ctx_->media.open_leg(session_, leg_role::agent, false, ctx_->options.advertise_address);
+    if (auto* err = std::get_if<std::string>(&local)) {
+      log::warn("calls", "no media port for the agent leg", {{"error", *err}});
+      return offer_failed("no media port");
+    }
+    agent_offer_ = sdp::make_offer(ctx_->options.phone_policy, std::get<sdp::local_media>(local), random_bytes);
+    sip::originate_request req;
+    req.target = m.phone;
+    req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;  // N-07: the agent sees who calls
+    req.from_display = caller_.dialled + " " + rec_.queue;
+    req.offer = agent_offer_;
+    agent_ref_ = ctx_->sip->originate(req);
+    ctx_->bind(agent_ref_, caf::actor_cast<caf::actor>(this));
+    publish("ringing");
+  }
+
+  void offer_failed(const std::string& why) {
+    if (!rec_.offers.empty() && rec_.offers.back().result.empty()) rec_.offers.back().result = why;
+    drop_agent_leg();
+    phase_ = phase::waiting;
+    caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::offer_failed});
+  }
+
+  void drop_agent_leg() {
+    if (agent_ref_) {
+      ctx_->sip->hangup(agent_ref_);
+      ctx_->unbind(agent_ref_);
+      agent_ref_ = 0;
+    }
+    ctx_->media.close_leg(session_, leg_role::agent);
+  }
+
+  void on_withdraw(acd::withdraw_reason why) {
+    if (phase_ != phase::ringing) return;
+    if (!rec_.offers.empty() && rec_.offers.back().result.empty())
+      rec_.offers.back().result = std::string(cause_name(why));
+    drop_agent_leg();
+    phase_ = phase::waiting;  // the ACD re-offers (N-03), or the call left
+    if (playing_ != playing::hold && playing_ != playing::announcement) play(ctx_->hold_music, playing::hold, true);
+  }
+
+  void agent_answered(const sip::call_event& e) {
+    if (phase_ != phase::ringing || !e.sdp) return;
+    auto accepted = sdp::accept_answer(agent_offer_, *e.sdp, ctx_->options.phone_policy);
+    if (auto* err = std::get_if<sdp::negotiation_error>(&accepted)) {
+      log::warn("calls", "agent phone's answer unusable", {{"reason", err->reason}});
+      return offer_failed("bad answer");
+    }
+    phase_ = phase::connected;
+    rec_.agent = offered_.agent;
+    rec_.agent_answered = ctx_->options.now();
+    rec_.offers.back().result = "answered";
+    rec_.wait_ms = rec_.queued_at ? std::chrono::duration_cast<std::chrono::milliseconds>(*rec_.agent_answered - *rec_.queued_at).count() : 0;
+    rec_.outcome = "answered";
+    in_acd_ = true;
+    // A G.711 caller carries 4 kHz: the agent's Opus is encoded no wider.
+    ctx_->media.configure_leg(session_, leg_role::agent, std::get<sdp::negotiated>(accepted),
+                              caller_codec_narrow_ ? 4000 : 0);
+    ctx_->media.stop_playback(session_);
+    ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
+    caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::answered});
+    // N-05: both hear the work id ("工号 1023 为您服务").
+    auto wid = ctx_->prompts.work_id_announcement(offered_.agent, 8000, true);
+    if (auto* p = std::get_if<std::vector<int16_t>>(&wid))
+      play(std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(*p)}), playing::work_id, false,
+           {leg_role::caller, leg_role::agent});
+    publish("connected");
+  }
+
+  // ---- the end ------------------------------------------------------------------------
+  void say_goodbye(const std::string& prompt) {
+    phase_ = phase::goodbye;
+    play(ctx_->clip(prompt), playing::closing_prompt);
+  }
+
+  void hang_up_caller(const std::string& by) {
+    if (rec_.released_by.empty()) rec_.released_by = by;
+    if (caller_.ref) ctx_->sip->hangup(caller_.ref);
+    finish();
+  }
+
+  void on_sip(const sip::call_event& e) {
+    bool from_agent = agent_ref_ && e.ref == agent_ref_;
+    if (from_agent) {
+      switch (e.kind) {
+        case call_event_kind::answered: return agent_answered(e);
+        case call_event_kind::ended:
+          ctx_->unbind(agent_ref_);
+          agent_ref_ = 0;
+          if (phase_ == phase::ringing) return offer_failed(e.status ? "rejected " + std::to_string(e.status) : "failed");
+          if (phase_ == phase::connected) return agent_released();
+          return;
+        case call_event_kind::dtmf: return;  // INFO from the agent's phone: not the caller's menu
+        default: return;
+      }
+    }
+    if (e.ref != caller_.ref) return;
+    switch (e.kind) {
+      case call_event_kind::dtmf: return on_digit(leg_role::caller, e.digit);
+      case call_event_kind::ended: return caller_released();
+      default: return;
+    }
+  }
+
+  void caller_released() {
+    ctx_->unbind(caller_.ref);
+    caller_.ref = 0;
+    if (rec_.released_by.empty()) rec_.released_by = "caller";  // N-06
+    switch (phase_) {
+      case phase::ivr:
+        rec_.ivr_path = walk_ ? walk_->path() : "";
+        rec_.ivr_digits = walk_ ? walk_->digits() : "";
+        if (rec_.outcome.empty()) rec_.outcome = "abandoned_in_ivr";
+        break;
+      case phase::waiting:
+      case phase::ringing:
+        if (rec_.queued_at)
+          rec_.wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_->options.now() - *rec_.queued_at).count();
+        if (!rec_.offers.empty() && rec_.offers.back().result.empty()) rec_.offers.back().result = "abandoned";
+        rec_.outcome = "abandoned_in_queue";
+        if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::abandoned});
+        in_acd_ = false;
+        drop_agent_leg();
+        break;
+      case phase::connected:
+        drop_agent_leg();
+        caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
+        in_acd_ = false;
+        break;
+      default:
+        break;
+    }
+    finish();
+  }
+
+  void agent_released() {
+    if (rec_.released_by.empty()) rec_.released_by = "agent";
+    caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});  // the agent goes to wrap-up
+    in_acd_ = false;
+    ctx_->media.close_leg(session_, leg_role::agent);
+    // N-16: the caller is offered the keypad survey.
+    phase_ = phase::survey;
+    publish("survey");
+    play(ctx_->clip("survey"), playing::survey);
+  }
+
+  void on_media(const media::media_event& e) {
+    switch (e.what) {
+      case media::media_event::kind::dtmf: return on_digit(e.leg, e.digit);
+      case media::media_event::kind::playback_done: {
+        playing what = playing_;
+        playing_ = playing::none;
+        return on_playback_done(what);
+      }
+      case media::media_event::kind::stream_timeout:
+        // N-06 silent line: a caller whose media stopped for the stream timeout is gone.
+        if (e.leg == leg_role::caller && phase_ != phase::closing) {
+          log::info("calls", "caller's media stopped: ending the call", {{"call", std::to_string(id_)}});
+          rec_.released_by = rec_.released_by.empty() ? "system" : rec_.released_by;
+          if (phase_ == phase::connected) {
+            drop_agent_leg();
+            caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
+          } else if (in_acd_) {
+            caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::abandoned});
+          }
+          in_acd_ = false;
+          hang_up_caller("system");
+        }
+        return;
+      case media::media_event::kind::closed:
+        rec_.media = e.reports;
+        rec_.activity = e.activity;
+        if (phase_ == phase::closing) write_record();
+        return;
+      default:
+        return;
+    }
+  }
+
+  void finish() {
+    if (phase_ == phase::closing) return;
+    phase_ = phase::closing;
+    if (agent_ref_) drop_agent_leg();
+    if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::abandoned});
+    in_acd_ = false;
+    if (caller_.ref) ctx_->unbind(caller_.ref);
+    rec_.ended = ctx_->options.now();
+    publish("ended");
+    ctx_->media.close_session(session_);  // its `closed` event carries the media reports
+    delayed_send(this, std::chrono::seconds(3), call_timer{call_timer::kind::close_guard, 0});
+  }
+
+  void write_record() {
+    if (record_written_) return;
+    record_written_ = true;
+    storage::write_batch b;
+    b.put(storage::table::calls, storage::be64(id_),
+          storage::encode_record(boost::json::parse(to_json(rec_)).as_object(), 1));
+    auto self = caf::actor_cast<caf::actor>(this);
+    ctx_->writer.write(std::move(b), [self, id = id_](std::error_code ec, uint64_t) {
+      if (ec) log::error("calls", "call record not stored", {{"call", std::to_string(id)}, {"error", ec.message()}});
+      caf::anon_send(self, call_timer{call_timer::kind::done, 0});
+    });
+  }
+
+  void publish(const std::string& state) {
+    boost::json::object o{{"call", id_},          {"state", state},       {"from", rec_.from},
+                          {"dialled", rec_.dialled}, {"queue", rec_.queue}, {"agent", phase_ == phase::ringing ? offered_.agent : rec_.agent},
+                          {"at_ms", std::chrono::duration_cast<std::chrono::milliseconds>(ctx_->options.now().time_since_epoch()).count()}};
+    if (walk_) o["ivr_path"] = walk_->path();
+    ctx_->hub.publish("calls", boost::json::serialize(o));
+  }
+
+  // ---- feature codes from an agent's phone --------------------------------------------
+  void start_feature() {
+    phase_ = phase::feature;
+    auto self = caf::actor_cast<caf::actor>(this);
+    caf::anon_send(ctx_->acd, agent_cmd_msg{feature_agent_, *feature_, acd::not_ready_reason::break_time,
+                                            [self](std::string error) {
+                                              caf::anon_send(self, call_timer{call_timer::kind::digit,
+                                                                              error.empty() ? 1u : 2u});
+                                            }});
+  }
+
+  void feature_done(bool ok) {
+    // A rising pair of beeps: done; three low ones: refused.
+    std::vector<int16_t> pcm;
+    auto beep = [&](double hz, double seconds) {
+      for (int i = 0; i < static_cast<int>(8000 * seconds); ++i)
+        pcm.push_back(static_cast<int16_t>(6000 * std::sin(2 * M_PI * hz * i / 8000)));
+      pcm.insert(pcm.end(), 800, 0);
+    };
+    if (ok) {
+      beep(880, 0.15);
+      beep(1320, 0.25);
+    } else {
+      for (int i = 0; i < 3; ++i) beep(400, 0.15);
+    }
+    rec_.outcome = ok ? "feature_ok" : "feature_refused";
+    phase_ = phase::goodbye;
+    play(std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(pcm)}), playing::closing_prompt);
+  }
+
+  std::shared_ptr<call_context> ctx_;
+  sip::incoming_call caller_;
+  std::string feature_agent_;
+  std::optional<agent_command> feature_;
+  uint64_t id_ = 0;
+  media::session_id session_ = 0;
+  phase phase_ = phase::ivr;
+  playing playing_ = playing::none;
+  uint64_t timer_gen_ = 0;
+  uint32_t digit_timeout_s_ = 6;
+  std::optional<ivr_walk> walk_;
+  sdp::session_description caller_answer_, agent_offer_;
+  bool caller_codec_narrow_ = true;
+  sip::call_ref agent_ref_ = 0;
+  offer_msg offered_;
+  bool in_acd_ = false;
+  bool record_written_ = false;
+  call_record rec_;
+};
+
+}  // namespace
+
+caf::actor spawn_call(const std::shared_ptr<call_context>& ctx, sip::incoming_call call) {
+  return ctx->sys.spawn<call_actor>(ctx, std::move(call), std::string(), std::optional<agent_command>());
+}
+
+caf::actor spawn_feature_call(const std::shared_ptr<call_context>& ctx, sip::incoming_call call, std::string agent,
+                              agent_command c) {
+  return ctx->sys.spawn<call_actor>(ctx, std::move(call), std::move(agent), std::optional<agent_command>(c));
+}
+
+}  // namespace hotline::calls

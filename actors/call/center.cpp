@@ -1,0 +1,168 @@
+#include <caf/send.hpp>
+
+#include <chrono>
+
+#include "actors/call/internal.hpp"
+#include "actors/runtime/log.hpp"
+#include "media/prompt/library.hpp"
+
+namespace hotline::calls {
+
+// ---- context ------------------------------------------------------------------------
+
+void call_context::bind(sip::call_ref ref, const caf::actor& a) {
+  std::vector<sip::call_event> pending;
+  {
+    std::lock_guard lock(refs_mutex);
+    refs[ref] = a;
+    if (auto it = early.find(ref); it != early.end()) {
+      pending = std::move(it->second);
+      early.erase(it);
+    }
+  }
+  for (auto& e : pending) caf::anon_send(a, sip_msg{std::move(e)});
+}
+
+void call_context::unbind(sip::call_ref ref) {
+  std::lock_guard lock(refs_mutex);
+  refs.erase(ref);
+  early.erase(ref);
+}
+
+void call_context::dispatch(sip::call_event e) {
+  caf::actor target;
+  {
+    std::lock_guard lock(refs_mutex);
+    auto it = refs.find(e.ref);
+    if (it != refs.end()) {
+      target = it->second;
+    } else {
+      // Not bound yet (an originate answered before its actor bound the ref), or a call
+      // that is already over. Keep a few; the owner, if any, binds within milliseconds.
+      if (early.size() > 1000) early.clear();
+      early[e.ref].push_back(std::move(e));
+      return;
+    }
+  }
+  caf::anon_send(target, sip_msg{std::move(e)});
+}
+
+std::shared_ptr<const media::pcm_clip> call_context::clip(std::string_view name) const {
+  auto it = clips.find(name);
+  return it == clips.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const media::pcm_clip> call_context::sequence(const std::vector<std::string>& names) const {
+  if (names.size() == 1) return clip(names[0]);
+  std::vector<std::string_view> views(names.begin(), names.end());
+  auto pcm = prompts.compose(views, 8000, prompt::prompt_library::sentence_gap_ms);
+  if (auto* p = std::get_if<std::vector<int16_t>>(&pcm))
+    return std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(*p)});
+  return nullptr;
+}
+
+uint64_t call_context::next_call_id() {
+  std::lock_guard lock(ids_mutex);
+  auto now_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  uint64_t id = now_ms << 16;
+  if (id <= last_id) id = last_id + 1;
+  last_id = id;
+  return id;
+}
+
+namespace {
+
+std::optional<agent_command> feature_code(std::string_view dialled) {
+  if (dialled == "*20") return agent_command::login;
+  if (dialled == "*21") return agent_command::ready;
+  if (dialled == "*22") return agent_command::not_ready;
+  if (dialled == "*23") return agent_command::logout;
+  return std::nullopt;
+}
+
+class center_impl final : public center {
+ public:
+  explicit center_impl(std::shared_ptr<call_context> ctx) : ctx_(std::move(ctx)) {}
+  ~center_impl() override {
+    caf::anon_send_exit(ctx_->acd, caf::exit_reason::user_shutdown);
+  }
+
+  void attach(sip::service& sip) override { ctx_->sip = &sip; }
+
+  void add_agent(agent_record a) override {
+    {
+      std::lock_guard lock(mutex_);
+      phone_to_agent_[a.phone] = a.profile.id;
+    }
+    caf::anon_send(ctx_->acd, add_agent_msg{std::move(a)});
+  }
+
+  void command(const std::string& agent_id, agent_command c, acd::not_ready_reason why, result_fn done) override {
+    caf::anon_send(ctx_->acd, agent_cmd_msg{agent_id, c, why, std::move(done)});
+  }
+  void figures(const std::string& queue, std::function<void(std::optional<acd::figures>)> done) override {
+    caf::anon_send(ctx_->acd, figures_req{queue, std::move(done)});
+  }
+  void agent(const std::string& agent_id, std::function<void(std::optional<acd::agent_view>)> done) override {
+    caf::anon_send(ctx_->acd, agent_req{agent_id, std::move(done)});
+  }
+  size_t active_calls() const override { return ctx_->active_calls.load(); }
+
+  // ---- sip::event_handler (the SIP thread: never block) ----
+  void on_incoming(sip::incoming_call call) override {
+    if (!ctx_->sip) {
+      return;  // not attached: cannot happen once serve wired it
+    }
+    if (ctx_->options.ivr.number(call.dialled)) {
+      auto ref = call.ref;
+      auto a = spawn_call(ctx_, std::move(call));
+      ctx_->bind(ref, a);
+      return;
+    }
+    if (auto c = feature_code(call.dialled); c && !call.registered_user.empty()) {
+      std::string agent;
+      {
+        std::lock_guard lock(mutex_);
+        if (auto it = phone_to_agent_.find(call.registered_user); it != phone_to_agent_.end()) agent = it->second;
+      }
+      if (agent.empty()) {
+        ctx_->sip->reject(call.ref, 403, "Not an agent's phone");
+        return;
+      }
+      auto ref = call.ref;
+      auto a = spawn_feature_call(ctx_, std::move(call), agent, *c);
+      ctx_->bind(ref, a);
+      return;
+    }
+    log::info("calls", "call to an unknown number", {{"dialled", call.dialled}, {"from", call.from.uri.to_string()}});
+    ctx_->sip->reject(call.ref, 404, "No such service number");
+  }
+  void on_call_event(sip::call_event e) override { ctx_->dispatch(std::move(e)); }
+  void on_registration(const sip::registration_event& e) override {
+    caf::anon_send(ctx_->acd, phone_msg{e.user, e.contacts_left > 0});
+  }
+
+ private:
+  std::shared_ptr<call_context> ctx_;
+  std::mutex mutex_;
+  std::map<std::string, std::string> phone_to_agent_;
+};
+
+}  // namespace
+
+std::unique_ptr<center> make_center(center_deps& deps, center_options options, std::string& error) {
+  auto ctx = std::make_shared<call_context>(deps.sys, deps.media, deps.prompts, deps.writer, deps.hub, std::move(options));
+  for (const auto& p : prompt::default_prompts()) {
+    auto pcm = deps.prompts.clip(p.name, 8000);
+    if (!pcm.empty())
+      ctx->clips[std::string(p.name)] =
+          std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::vector<int16_t>(pcm.begin(), pcm.end())});
+  }
+  ctx->hold_music = std::make_shared<media::pcm_clip>(media::pcm_clip{8000, prompt::synthesize_hold_music(8000)});
+  ctx->acd = spawn_acd(ctx, error);
+  if (!ctx->acd) return nullptr;
+  return std::make_unique<center_impl>(std::move(ctx));
+}
+
+}  // namespace hotline::calls

@@ -1,0 +1,78 @@
+#pragma once
+// The contact center as non-actor code sees it (serve, tests, later the consoles): the
+// calls, agents and queues of one site, each run by CAF actors behind this facade (no CAF
+// in this header).
+//
+// It is the SIP edge's event handler: an INVITE to an IVR number spawns a call actor
+// (answer, IVR, queue, agent, survey, call record); an agent's phone dialling a feature
+// code (*21 ready, *22 not ready, *23 log out) reaches the agent through the same ACD as
+// the console does; registrations tell routing whose phone is online. The ACD actor owns
+// the routing engine (actors/acd/router.hpp); every state change is published on the
+// event hub (topics "calls", "agents", "queues", "alarms") for the consoles.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/acd/router.hpp"
+#include "actors/call/ivr.hpp"
+#include "media/engine/engine.hpp"
+#include "media/sip/events.hpp"
+
+namespace hotline::sip {
+class service;
+}
+namespace hotline::prompt {
+class prompt_library;
+}
+
+namespace hotline::calls {
+
+struct agent_record {
+  acd::agent_profile profile;  // profile.id is the work id (N-05), announced to callers
+  std::string name;
+  std::string phone;  // the SIP user of the agent's registered phone
+};
+
+struct center_options {
+  ivr_config ivr = default_ivr();
+  // Queues by skill; a skill the IVR routes to without a queue here gets the defaults.
+  std::vector<acd::queue_config> queues;
+  acd::router_config router;
+  std::string advertise_address = "127.0.0.1";  // the address in our SDP
+  sdp::endpoint_policy phone_policy;            // calling agents' phones
+  std::string recordings_dir;                   // empty: calls are not recorded
+  uint32_t survey_timeout_s = 8;                // N-16: a digit within this after the prompt
+  uint32_t announce_interval_s = 30;            // N-18: position/expected wait this often
+  std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+};
+
+enum class agent_command { login, ready, not_ready, end_wrap_up, logout };
+
+// The facade. Thread-safe; results come back through callbacks on a CAF worker.
+class center : public sip::event_handler {
+ public:
+  ~center() override = default;
+  // The SIP service must outlive the center's calls; attach before any INVITE arrives.
+  virtual void attach(sip::service& sip) = 0;
+
+  // The roster (N-04 states are the ACD's): add or replace an agent.
+  virtual void add_agent(agent_record a) = 0;
+  // Console or phone: the result is empty on success, else the reason (unknown agent,
+  // impossible state change).
+  using result_fn = std::function<void(std::string error)>;
+  virtual void command(const std::string& agent_id, agent_command c, acd::not_ready_reason why, result_fn done) = 0;
+  // Live figures (N-50) of a queue, and an agent's view.
+  virtual void figures(const std::string& queue, std::function<void(std::optional<acd::figures>)> done) = 0;
+  virtual void agent(const std::string& agent_id, std::function<void(std::optional<acd::agent_view>)> done) = 0;
+  virtual size_t active_calls() const = 0;
+};
+
+// Everything the center needs from the rest of the process.
+struct center_deps;
+std::unique_ptr<center> make_center(center_deps& deps, center_options options, std::string& error);
+
+}  // namespace hotline::calls

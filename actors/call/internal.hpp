@@ -1,0 +1,170 @@
+#pragma once
+// Internal to actors/call: the messages between the center, call actors, the ACD actor
+// and agent actors, and the context they share. CAF in this header: actor TUs only.
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "actors/acd/actions.hpp"
+#include "actors/acd/stats.hpp"
+#include "actors/call/call_record.hpp"
+#include "actors/call/center.hpp"
+#include "actors/pubsub/subscriber.hpp"
+#include "actors/runtime/runtime.hpp"
+#include "media/engine/engine.hpp"
+#include "media/sip/service.hpp"
+
+namespace hotline::calls {
+
+// SIP and media events for a call actor (delivered from the SIP and media threads).
+struct sip_msg {
+  sip::call_event e;
+};
+struct media_msg {
+  media::media_event e;
+};
+
+// call -> ACD
+struct enqueue_msg {
+  acd::call_request req;
+  caf::actor call;
+};
+enum class call_update { answered, offer_failed, ended, abandoned, callback };
+struct call_update_msg {
+  acd::call_id id = 0;
+  call_update what = call_update::ended;
+};
+struct position_req {
+  acd::call_id id = 0;
+};
+
+// ACD -> call
+struct offer_msg {
+  std::string agent, phone, name;
+};
+struct withdraw_msg {
+  acd::withdraw_reason why = acd::withdraw_reason::ring_timeout;
+};
+struct queue_msg {
+  enum class kind { queued, position, after_hours, max_wait, overflowed } what = kind::queued;
+  acd::queue_position where;
+  std::string queue;
+  std::optional<acd::time_point> opens_at;
+};
+
+// Agents and queries (facade -> ACD -> agent actors).
+struct add_agent_msg {
+  agent_record a;
+};
+struct agent_cmd_msg {
+  std::string agent;
+  agent_command c = agent_command::ready;
+  acd::not_ready_reason why = acd::not_ready_reason::none;
+  center::result_fn done;
+};
+struct phone_msg {
+  std::string user;
+  bool registered = false;
+};
+struct figures_req {
+  std::string queue;
+  std::function<void(std::optional<acd::figures>)> done;
+};
+struct agent_req {
+  std::string agent;
+  std::function<void(std::optional<acd::agent_view>)> done;
+};
+struct agent_changed_msg {  // ACD -> agent actor
+  acd::agent_state_changed change;
+};
+
+// Timers a call actor sets on itself; stale ones (an older generation) are ignored.
+struct call_timer {
+  enum class kind { digit, announce, survey, close_guard, done } what = kind::digit;
+  uint64_t generation = 0;
+};
+struct acd_tick {};
+
+// What every call actor needs from the center.
+struct call_context {
+  caf::actor_system& sys;
+  sip::service* sip = nullptr;  // set by attach()
+  media::engine& media;
+  const prompt::prompt_library& prompts;
+  actors::durable_writer& writer;
+  actors::event_hub& hub;
+  center_options options;
+  caf::actor acd;
+  std::atomic<size_t> active_calls{0};
+
+  // SIP call refs -> the call actor that owns them. Events for a ref not bound yet (an
+  // originate's first response can beat the bind) wait here until it is.
+  std::mutex refs_mutex;
+  std::unordered_map<sip::call_ref, caf::actor> refs;
+  std::unordered_map<sip::call_ref, std::vector<sip::call_event>> early;
+  void bind(sip::call_ref ref, const caf::actor& a);
+  void unbind(sip::call_ref ref);
+  void dispatch(sip::call_event e);
+
+  // Prompts at the mix rate (8 kHz), loaded once: name -> clip.
+  std::map<std::string, std::shared_ptr<const media::pcm_clip>, std::less<>> clips;
+  std::shared_ptr<const media::pcm_clip> hold_music;
+  std::shared_ptr<const media::pcm_clip> clip(std::string_view name) const;
+  // Several prompts as one clip (gaps between them).
+  std::shared_ptr<const media::pcm_clip> sequence(const std::vector<std::string>& names) const;
+
+  acd::time_point now() const {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(options.now());
+  }
+  uint64_t next_call_id();
+  std::mutex ids_mutex;
+  uint64_t last_id = 0;
+
+  call_context(caf::actor_system& s, media::engine& m, const prompt::prompt_library& p, actors::durable_writer& w,
+          actors::event_hub& h, center_options o)
+      : sys(s), media(m), prompts(p), writer(w), hub(h), options(std::move(o)) {}
+};
+
+caf::actor spawn_call(const std::shared_ptr<call_context>& ctx, sip::incoming_call call);
+// A feature code from an agent's phone (*21 ready, ...): answered, confirmed with a tone.
+caf::actor spawn_feature_call(const std::shared_ptr<call_context>& ctx, sip::incoming_call call, std::string agent,
+                              agent_command c);
+caf::actor spawn_acd(const std::shared_ptr<call_context>& ctx, std::string& error);
+
+}  // namespace hotline::calls
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::sip_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::media_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::enqueue_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::call_update_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::position_req)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::offer_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::withdraw_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::queue_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::add_agent_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::agent_cmd_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::phone_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::figures_req)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::agent_req)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::agent_changed_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::call_timer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::acd_tick)
+
+namespace hotline::calls {
+
+// What make_center needs from the process (the runtime provides it).
+struct center_deps {
+  caf::actor_system& sys;
+  media::engine& media;
+  const prompt::prompt_library& prompts;
+  actors::durable_writer& writer;
+  actors::event_hub& hub;
+};
+
+}  // namespace hotline::calls

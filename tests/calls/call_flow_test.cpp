@@ -1,0 +1,270 @@
+// Calls end to end over loopback (the calls issue): SIPp callers on a trunk dial 12333 and
+// press digits, agents are real registered softphones (baresip), the IVR, the ACD, the
+// call actor and the media engine run as in `hotline serve`, and the call record is read
+// back from storage.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+
+#include "actors/call/center.hpp"
+#include "actors/runtime/runtime.hpp"
+#include "media/engine/engine.hpp"
+#include "media/prompt/generate.hpp"
+#include "media/prompt/library.hpp"
+#include "media/sip/digest.hpp"
+#include "media/sip/service.hpp"
+#include "storage/env.hpp"
+#include "storage/keys.hpp"
+#include "storage/record.hpp"
+#include "tests/media/baresip_phone.hpp"
+#include "tests/media/sipp_runner.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace hotline::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct memory_credentials : sip::credential_store {
+  std::map<std::string, sip::digest::stored_credentials, std::less<>> users;
+  void add(const std::string& user, const std::string& password) {
+    users[user] = sip::digest::make_credentials(user, "hotline", password);
+  }
+  std::optional<sip::digest::stored_credentials> find(std::string_view user) const override {
+    auto it = users.find(user);
+    if (it == users.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+// The center's events as the consoles would see them.
+struct recorder_hub : actors::event_hub {
+  std::mutex m;
+  std::vector<std::pair<std::string, std::string>> events;
+  void subscribe(const std::string&, std::shared_ptr<actors::subscriber>) override {}
+  void unsubscribe(const std::string&, uint64_t) override {}
+  void drop(uint64_t) override {}
+  void publish(const std::string& topic, std::string data) override {
+    std::lock_guard l(m);
+    events.emplace_back(topic, std::move(data));
+  }
+};
+
+// A site: storage, actors, media engine, prompts, the SIP edge and the center.
+class site : public sip::event_handler {
+ public:
+  explicit site(const std::string& dir) {
+    std::error_code ec;
+    env_ = storage::env::open({.dir = dir + "/data"}, ec);
+    rt_ = actors::runtime::start({}, *env_);
+    media::engine_config mc;
+    mc.bind_v4 = "127.0.0.1";
+    mc.bind_v6 = "";
+    mc.port_min = 46000;
+    mc.port_max = 46999;
+    engine_ = std::make_unique<media::engine>(mc);
+    EXPECT_FALSE(engine_->start());
+    // Prompts are generated once per build tree (espeak-ng, ~10 s), then loaded.
+    std::string prompts_dir = HOTLINE_TEST_PROMPTS;
+    auto gen = prompt::generate_prompts(prompts_dir);
+    EXPECT_TRUE(std::holds_alternative<prompt::generate_report>(gen)) << std::get<prompt::prompt_error>(gen).message;
+    auto lib = prompt::prompt_library::load(prompts_dir);
+    EXPECT_TRUE(std::holds_alternative<prompt::prompt_library>(lib));
+    prompts_ = std::make_unique<prompt::prompt_library>(std::move(std::get<prompt::prompt_library>(lib)));
+    calls::center_options o;
+    o.advertise_address = "127.0.0.1";
+    o.phone_policy.codec_preference = {"PCMU", "PCMA"};
+    o.phone_policy.srtp = sdp::srtp_policy::off;
+    o.survey_timeout_s = 8;
+    o.announce_interval_s = 600;
+    acd::queue_config pension;
+    pension.id = pension.skill = "pension";
+    pension.hours = acd::service_hours::always();
+    pension.wrap_up = std::chrono::seconds(2);
+    o.queues.push_back(pension);
+    acd::queue_config general;
+    general.id = general.skill = "general";
+    general.hours = acd::service_hours::always();
+    o.queues.push_back(general);
+    std::string error;
+    center_ = rt_->start_calls(*engine_, *prompts_, std::move(o), error);
+    EXPECT_TRUE(center_) << error;
+    sip::service_options so;
+    so.listen = {"127.0.0.1"};
+    so.port = 0;
+    so.tcp = false;
+    so.ua.trunks = {{"carrier", {"127.0.0.0/8"}, {}}};
+    so.ua.trunks[0].policy.codec_preference = {"PCMU", "PCMA"};
+    so.ua.trunks[0].policy.srtp = sdp::srtp_policy::off;
+    so.ua.phone_policy.srtp = sdp::srtp_policy::off;
+    sip_ = sip::service::start(std::move(so), credentials, *this, ec);
+    EXPECT_TRUE(sip_) << ec.message();
+    center_->attach(*sip_);
+  }
+  ~site() override {
+    sip_.reset();  // no more SIP events into the center
+    center_.reset();
+    rt_->shutdown(5000);
+    engine_.reset();
+  }
+
+  uint16_t port() const { return sip_->udp_port(); }
+  calls::center& center() { return *center_; }
+
+  // sip::event_handler: everything goes to the center; registrations are also counted.
+  void on_incoming(sip::incoming_call c) override { center_->on_incoming(std::move(c)); }
+  void on_call_event(sip::call_event e) override { center_->on_call_event(std::move(e)); }
+  void on_registration(const sip::registration_event& e) override {
+    center_->on_registration(e);
+    std::lock_guard l(m_);
+    registered_[e.user] = e.contacts_left > 0;
+  }
+  bool registered(const std::string& user) {
+    std::lock_guard l(m_);
+    return registered_[user];
+  }
+
+  std::string agent_command(const std::string& agent, calls::agent_command c) {
+    std::promise<std::string> p;
+    center_->command(agent, c, acd::not_ready_reason::break_time, [&](std::string e) { p.set_value(std::move(e)); });
+    return p.get_future().get();
+  }
+  std::optional<acd::agent_view> agent(const std::string& id) {
+    std::promise<std::optional<acd::agent_view>> p;
+    center_->agent(id, [&](std::optional<acd::agent_view> v) { p.set_value(std::move(v)); });
+    return p.get_future().get();
+  }
+
+  std::vector<boost::json::object> call_records() {
+    std::vector<boost::json::object> out;
+    auto txn = env_->read();
+    txn.scan(storage::table::calls, "", "", [&](std::string_view, std::string_view v) {
+      if (auto o = storage::decode_record(v)) out.push_back(*o);
+      return true;
+    });
+    return out;
+  }
+
+  memory_credentials credentials;
+
+ private:
+  std::unique_ptr<storage::env> env_;
+  std::unique_ptr<actors::runtime> rt_;
+  std::unique_ptr<media::engine> engine_;
+  std::unique_ptr<prompt::prompt_library> prompts_;
+  std::unique_ptr<calls::center> center_;
+  std::unique_ptr<sip::service> sip_;
+  std::mutex m_;
+  std::map<std::string, bool> registered_;
+};
+
+template <class F>
+bool eventually(F f, std::chrono::milliseconds timeout = 20s) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (f()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return f();
+}
+
+struct call_flow : ::testing::Test {
+  temp_dir dir;
+  // Agent 1023 on phone 8001 (baresip, auto-answer), logged in and ready for pension.
+  calls::agent_record agent_1023() {
+    calls::agent_record a;
+    a.profile.id = "1023";
+    a.profile.skills = {{"pension", 4, acd::post::a}, {"general", 2, acd::post::a}};
+    a.profile.queues = {{"pension", 1}, {"general", 2}};
+    a.name = "王芳";
+    a.phone = "8001";
+    return a;
+  }
+};
+
+TEST_F(call_flow, caller_presses_1_reaches_the_pension_agent_and_hangs_up_first) {
+  site s(dir.path());
+  s.credentials.add("8001", "agent-secret");
+  s.center().add_agent(agent_1023());
+  baresip_process phone(dir.sub("phone"), free_udp_port(),
+                     "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
+                         ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
+  ASSERT_TRUE(eventually([&] { return s.registered("8001"); })) << phone.output();
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
+
+  auto r = run_sipp({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333", "-d", "6000", "-m",
+                     "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi", "127.0.0.1",
+                     "127.0.0.1:" + std::to_string(s.port())},
+                    dir.sub("caller"), 60s);
+  EXPECT_EQ(r.successful, 1u) << r.log();
+  ASSERT_TRUE(eventually([&] { return s.call_records().size() == 1; })) << "no call record";
+  auto cdr = s.call_records()[0];
+  EXPECT_EQ(cdr["dialled"], "12333");
+  EXPECT_EQ(cdr["from"], "13800138000");
+  EXPECT_EQ(cdr["ivr_digits"], "1");
+  EXPECT_EQ(cdr["queue"], "pension");
+  EXPECT_EQ(cdr["agent"], "1023");
+  EXPECT_EQ(cdr["outcome"], "answered");
+  EXPECT_EQ(cdr["released_by"], "caller");  // N-06
+  ASSERT_EQ(cdr["offers"].as_array().size(), 1u);
+  EXPECT_EQ(cdr["offers"].as_array()[0].as_object().at("result"), "answered");
+  EXPECT_GE(cdr["wait_ms"].as_int64(), 0);
+  ASSERT_EQ(cdr["media"].as_array().size(), 2u);  // caller and agent legs with their RTCP figures
+  // The agent is in wrap-up, then ready again (2 s wrap-up in this queue).
+  auto v = s.agent("1023");
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->state == acd::agent_state::wrap_up || v->state == acd::agent_state::ready) << acd::to_string(v->state);
+  EXPECT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::ready; }, 5s));
+  EXPECT_EQ(s.agent("1023")->calls_today, 1u);
+}
+
+TEST_F(call_flow, the_agent_releases_first_and_the_caller_answers_the_survey) {
+  site s(dir.path());
+  s.credentials.add("8001", "agent-secret");
+  s.center().add_agent(agent_1023());
+  // The agent's phone sends 3 s of audio, then hangs up (baresip ends a call with its WAV).
+  baresip_process phone(dir.sub("phone"), free_udp_port(),
+                     "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
+                         ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU",
+                     {}, 3);
+  ASSERT_TRUE(eventually([&] { return s.registered("8001"); })) << phone.output();
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
+  auto r = run_sipp({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_survey.xml", "-s", "12333", "-d", "9000",
+                     "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi", "127.0.0.1",
+                     "127.0.0.1:" + std::to_string(s.port())},
+                    dir.sub("caller"), 60s);
+  EXPECT_EQ(r.successful, 1u) << r.log();
+  ASSERT_TRUE(eventually([&] { return s.call_records().size() == 1; })) << "no call record";
+  auto cdr = s.call_records()[0];
+  EXPECT_EQ(cdr["agent"], "1023");
+  EXPECT_EQ(cdr["released_by"], "agent");  // N-06: recorded, whoever it was
+  EXPECT_EQ(cdr["survey"], 2);             // N-16
+}
+
+TEST_F(call_flow, a_call_to_an_unknown_number_is_refused_and_nothing_is_recorded) {
+  site s(dir.path());
+  auto r = run_sipp({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "99999", "-d", "1000", "-m",
+                     "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi", "127.0.0.1",
+                     "127.0.0.1:" + std::to_string(s.port())},
+                    dir.sub("caller"), 30s);
+  EXPECT_EQ(r.failed, 1u);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(s.call_records().empty());
+}
+
+TEST_F(call_flow, unknown_agents_and_impossible_state_changes_are_clear_errors) {
+  site s(dir.path());
+  s.center().add_agent(agent_1023());
+  EXPECT_NE(s.agent_command("9999", calls::agent_command::login).find("unknown agent"), std::string::npos);
+  EXPECT_NE(s.agent_command("1023", calls::agent_command::ready), "");  // not logged in yet
+  EXPECT_EQ(s.agent_command("1023", calls::agent_command::login), "");
+  EXPECT_EQ(s.agent_command("1023", calls::agent_command::login).empty(), false);  // twice
+}
+
+}  // namespace
+}  // namespace hotline::test
