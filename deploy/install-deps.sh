@@ -17,7 +17,7 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev clang libfuzzer-14-dev libclang-rt-14-dev
   sip-tester baresip baresip-core espeak-ng sox libsox-fmt-all opus-tools tshark
-  curl chromium nodejs debootstrap
+  curl chromium nodejs debootstrap rtpengine-daemon
 )
 
 want=("${build_pkgs[@]}")
