@@ -52,7 +52,17 @@ class call_actor : public caf::event_based_actor {
     };
   }
 
-  void on_exit() override { --ctx_->active_calls; }
+  void on_exit() override {
+    // Shut down mid-call (the center is stopping): release both sides and the media.
+    if (phase_ != phase::closing) {
+      if (agent_ref_) ctx_->sip->hangup(agent_ref_);
+      if (caller_.ref) ctx_->sip->hangup(caller_.ref);
+      ctx_->media.close_session(session_);
+    }
+    if (agent_ref_) ctx_->unbind(agent_ref_);
+    if (caller_.ref) ctx_->unbind(caller_.ref);
+    --ctx_->active_calls;
+  }
 
  private:
   enum class phase { ivr, after_hours, waiting, ringing, connected, survey, goodbye, closing, feature };

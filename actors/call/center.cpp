@@ -1,6 +1,7 @@
 #include <caf/send.hpp>
 
 #include <chrono>
+#include <thread>
 
 #include "actors/call/internal.hpp"
 #include "actors/runtime/log.hpp"
@@ -84,8 +85,19 @@ std::optional<agent_command> feature_code(std::string_view dialled) {
 class center_impl final : public center {
  public:
   explicit center_impl(std::shared_ptr<call_context> ctx) : ctx_(std::move(ctx)) {}
+  // Ends the calls in progress (their actors hang up both sides) and stops the ACD. The
+  // SIP service must still be running: destroy the center first.
   ~center_impl() override {
+    std::vector<caf::actor> live;
+    {
+      std::lock_guard lock(ctx_->refs_mutex);
+      for (auto& [ref, a] : ctx_->refs) live.push_back(a);
+    }
+    for (auto& a : live) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ctx_->acd, caf::exit_reason::user_shutdown);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (ctx_->active_calls.load() > 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 
   void attach(sip::service& sip) override { ctx_->sip = &sip; }

@@ -1,6 +1,8 @@
 #include "api/app/app.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <future>
 
 #include "actors/runtime/log.hpp"
@@ -8,7 +10,14 @@
 #include "api/auth/accounts.hpp"
 #include "api/auth/password.hpp"
 #include "api/http/server.hpp"
+#include "actors/call/center.hpp"
+#include "api/calls/roster.hpp"
 #include "api/sip/edge.hpp"
+#include "api/sip/phones.hpp"
+#include "media/engine/engine.hpp"
+#include "media/prompt/generate.hpp"
+#include "media/prompt/library.hpp"
+#include "media/record/recorder.hpp"
 #include "api/v1/service.hpp"
 #if HOTLINE_HAVE_KB
 #include "api/app/kb_seed.hpp"
@@ -77,7 +86,87 @@ class application_impl final : public application {
     if (cfg_.sip.enabled) {
       sip_ = sipedge::edge::start(cfg_.sip, *env_, runtime_->hub(), error);
       if (!sip_) return false;
+      if (cfg_.calls.enabled && !start_calls(error)) return false;
     }
+    return true;
+  }
+
+  static std::optional<std::string> read_file(const std::string& path, std::string& error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      error = "cannot read " + path;
+      return std::nullopt;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  // The contact center: prompts (espeak-ng, generated once into the data dir), the media
+  // engine, the recorder, the IVR and roster, the call/ACD/agent actors.
+  bool start_calls(std::string& error) {
+    std::string prompts_dir = cfg_.server.data_dir + "/prompts";
+    auto gen = prompt::generate_prompts(prompts_dir);
+    if (auto* e = std::get_if<prompt::prompt_error>(&gen)) {
+      error = "IVR prompts: " + e->message;
+      return false;
+    }
+    auto lib = prompt::prompt_library::load(prompts_dir);
+    if (auto* e = std::get_if<prompt::prompt_error>(&lib)) {
+      error = "IVR prompts: " + e->message;
+      return false;
+    }
+    prompts_ = std::make_unique<prompt::prompt_library>(std::move(std::get<prompt::prompt_library>(lib)));
+    calls::center_options o;
+    if (!cfg_.calls.ivr_file.empty()) {
+      auto text = read_file(cfg_.calls.ivr_file, error);
+      if (!text) return false;
+      auto ivr = calls::parse_ivr(*text);
+      if (auto* e = std::get_if<std::string>(&ivr)) {
+        error = cfg_.calls.ivr_file + ": " + *e;
+        return false;
+      }
+      o.ivr = std::move(std::get<calls::ivr_config>(ivr));
+    }
+    std::vector<calls::agent_record> roster;
+    if (!cfg_.calls.agents_file.empty()) {
+      auto text = read_file(cfg_.calls.agents_file, error);
+      if (!text) return false;
+      auto r = api::parse_roster(*text);
+      if (auto* e = std::get_if<std::string>(&r)) {
+        error = cfg_.calls.agents_file + ": " + *e;
+        return false;
+      }
+      roster = std::move(std::get<std::vector<calls::agent_record>>(r));
+    }
+    media::engine_config mc;
+    mc.threads = cfg_.media.threads;
+    mc.bind_v4 = cfg_.media.bind;
+    mc.bind_v6 = cfg_.sip.listen.find(':') != std::string::npos ? "::" : "";
+    mc.port_min = cfg_.media.port_min;
+    mc.port_max = cfg_.media.port_max;
+    media_ = std::make_unique<media::engine>(mc);
+    if (auto e = media_->start()) {
+      error = "media engine: " + *e;
+      return false;
+    }
+    if (cfg_.calls.record) {
+      o.recordings_dir = cfg_.server.data_dir + "/recordings";
+      std::error_code ec;
+      std::filesystem::create_directories(o.recordings_dir, ec);
+    }
+    o.advertise_address = sip_->advertised_address();
+    std::string codec_error;
+    if (auto codecs = phones::parse_codecs(cfg_.sip.phone_codecs, &codec_error))
+      o.phone_policy.codec_preference = *codecs;
+    o.survey_timeout_s = cfg_.calls.survey_timeout_s;
+    o.announce_interval_s = cfg_.calls.announce_interval_s;
+    calls_ = runtime_->start_calls(*media_, *prompts_, std::move(o), error);
+    if (!calls_) return false;
+    for (auto& a : roster) calls_->add_agent(std::move(a));
+    sip_->attach_calls(calls_.get());
+    log::info("calls", "answering", {{"agents", std::to_string(roster.size())},
+                                     {"media_ports", std::to_string(mc.port_min) + "-" + std::to_string(mc.port_max)}});
     return true;
   }
 
@@ -153,7 +242,10 @@ class application_impl final : public application {
       runtime_->hub().publish("system", R"({"event":"shutdown"})");
       runtime_->sync_hub(500);
     }
+    if (sip_) sip_->attach_calls(nullptr);  // no new calls
+    calls_.reset();  // ends calls in progress while SIP still runs
     sip_.reset();  // no more SIP events into the runtime
+    media_.reset();
     if (server_) server_->stop(2000);
     bool drained = runtime_ ? runtime_->shutdown(2500) : true;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
@@ -163,7 +255,9 @@ class application_impl final : public application {
   ~application_impl() override {
     stop();
     // Order matters: nothing may call into accounts/runtime once they are gone.
+    calls_.reset();
     sip_.reset();
+    media_.reset();
     server_.reset();
     service_.reset();
     accounts_.reset();
@@ -183,6 +277,9 @@ class application_impl final : public application {
   std::unique_ptr<api::api_service> service_;
   std::unique_ptr<api::http_server> server_;
   std::unique_ptr<sipedge::edge> sip_;
+  std::unique_ptr<prompt::prompt_library> prompts_;
+  std::unique_ptr<media::engine> media_;
+  std::unique_ptr<calls::center> calls_;
   bool stopped_ = false;
 };
 

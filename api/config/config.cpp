@@ -200,6 +200,30 @@ const std::vector<section>& schema() {
                      text_field<&c::sip, &sip_section::srtp>(
                          "srtp", "SRTP for trunk calls: off | optional (used when offered) | required.", true),
                  }});
+    v.push_back({"media", "The media engine: RTP/SRTP ports and threads.",
+                 {
+                     text_field<&c::media, &media_section::bind>("bind", "IPv4 address the RTP sockets bind to.", true),
+                     int_field<&c::media, &media_section::port_min>("port_min", "Lowest RTP port (even).", 1024, 65534),
+                     int_field<&c::media, &media_section::port_max>("port_max", "Highest RTP port.", 1025, 65535),
+                     int_field<&c::media, &media_section::threads>(
+                         "threads", "Media threads, each with its own calls and 20 ms tick (1-64).", 1, 64),
+                 }});
+    v.push_back({"calls", "Calls, agents and queues.",
+                 {
+                     int_field<&c::calls, &calls_section::enabled>(
+                         "enabled", "1 = answer calls to the IVR numbers; 0 = registrar only (calls get 480).", 0, 1),
+                     text_field<&c::calls, &calls_section::ivr_file>(
+                         "ivr_file", "JSON IVR tree (docs/calls.md); empty = the embedded 12333 menu."),
+                     text_field<&c::calls, &calls_section::agents_file>(
+                         "agents_file", "JSON agent roster (docs/calls.md); empty = none."),
+                     int_field<&c::calls, &calls_section::record>(
+                         "record", "1 = record every bridged call (N-42) in data_dir/recordings.", 0, 1),
+                     int_field<&c::calls, &calls_section::survey_timeout_s>(
+                         "survey_timeout_s", "Seconds the caller has to press a survey key (N-16, 1-60).", 1, 60),
+                     int_field<&c::calls, &calls_section::announce_interval_s>(
+                         "announce_interval_s", "Seconds between queue position announcements (N-18, 10-600).", 10,
+                         600),
+                 }});
     v.push_back({"runtime", "The actor runtime.",
                  {
                      int_field<&c::runtime, &runtime_section::workers>(

@@ -46,6 +46,22 @@ struct sip_section {
   std::string srtp = "optional";   // off | optional | required (trunk default)
 };
 
+struct media_section {
+  std::string bind = "0.0.0.0";  // RTP sockets (IPv4); media goes where SIP's advertise says
+  uint16_t port_min = 20000;     // even ports RTP, odd RTCP; 4 ports per bridged call
+  uint16_t port_max = 29999;
+  uint32_t threads = 1;          // media threads (each owns its calls, 20 ms tick)
+};
+
+struct calls_section {
+  uint32_t enabled = 1;            // 0: inbound calls get 480 (SIP registrar only)
+  std::string ivr_file;            // JSON IVR tree; empty: the embedded 12333 menu
+  std::string agents_file;         // JSON roster; empty: no agents until one is added
+  uint32_t record = 1;             // N-42: stereo Ogg Opus per bridged call in data_dir/recordings
+  uint32_t survey_timeout_s = 8;   // N-16
+  uint32_t announce_interval_s = 30;  // N-18 position / expected wait
+};
+
 struct runtime_section {
   uint32_t workers = 0;  // CAF scheduler threads; 0 = one per core
 };
@@ -74,6 +90,8 @@ struct config {
   server_section server;
   http_section http;
   sip_section sip;
+  media_section media;
+  calls_section calls;
   runtime_section runtime;
   storage_section storage;
   auth_section auth;

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
+
+#include "actors/call/center.hpp"
 #include "actors/pubsub/subscriber.hpp"
 #include "actors/runtime/log.hpp"
 #include "api/sip/phones.hpp"
@@ -72,13 +75,21 @@ class edge_impl final : public edge, public sip::event_handler {
     return true;
   }
   uint16_t port() const override { return service_->udp_port(); }
+  std::string advertised_address() const override { return service_->advertised_address(); }
+  void attach_calls(calls::center* center) override {
+    if (center) center->attach(*service_);
+    calls_.store(center);
+  }
 
   void on_incoming(sip::incoming_call call) override {
-    log::info("sip", "inbound call refused: call handling is not enabled in this build",
+    if (auto* c = calls_.load()) return c->on_incoming(std::move(call));
+    log::info("sip", "inbound call refused: call handling is off",
               {{"from", call.from.uri.to_string()}, {"dialled", call.dialled}});
     service_->reject(call.ref, 480, "Call handling not enabled");
   }
-  void on_call_event(sip::call_event) override {}
+  void on_call_event(sip::call_event e) override {
+    if (auto* c = calls_.load()) c->on_call_event(std::move(e));
+  }
   void on_registration(const sip::registration_event& e) override {
     boost::json::object o{{"event", std::string(sip::to_string(e.what))},
                           {"user", e.user},
@@ -86,6 +97,7 @@ class edge_impl final : public edge, public sip::event_handler {
                           {"source", sip::to_string(e.flow)},
                           {"contacts_left", e.contacts_left}};
     hub_.publish("phones", boost::json::serialize(o));
+    if (auto* c = calls_.load()) c->on_registration(e);
     log::info("sip", "registration", {{"event", std::string(sip::to_string(e.what))}, {"user", e.user},
                                       {"source", sip::to_string(e.flow)}});
   }
@@ -94,6 +106,7 @@ class edge_impl final : public edge, public sip::event_handler {
   phones::phone_credentials credentials_;
   actors::event_hub& hub_;
   std::unique_ptr<sip::service> service_;
+  std::atomic<calls::center*> calls_{nullptr};
 };
 
 }  // namespace

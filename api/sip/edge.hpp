@@ -3,9 +3,8 @@
 // registration changes published on the event hub (topic "phones": an agent's phone
 // going offline matters to supervisors and, later, to routing).
 //
-// Until the call actors exist (the calls/queues issue), an inbound call is answered
-// 480 Temporarily Unavailable with a log line: the registrar, OPTIONS keep-alives and
-// the trunk allow-list are live, calls are not yet routed.
+// Calls go to the contact center once it is attached (actors/call/center.hpp); before
+// that, or with calls disabled, an inbound call is answered 480 Temporarily Unavailable.
 #include <memory>
 #include <string>
 
@@ -18,6 +17,10 @@ namespace hotline::actors {
 class event_hub;
 }
 
+namespace hotline::calls {
+class center;
+}
+
 namespace hotline::sipedge {
 
 class edge {
@@ -27,6 +30,10 @@ class edge {
                                      std::string& error);
   virtual ~edge() = default;
   virtual uint16_t port() const = 0;
+  virtual std::string advertised_address() const = 0;
+  // From now on calls go to the contact center (until then: 480). It must outlive the edge's
+  // events: detach (nullptr) before destroying it.
+  virtual void attach_calls(calls::center* center) = 0;
 };
 
 }  // namespace hotline::sipedge

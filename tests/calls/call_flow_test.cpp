@@ -103,10 +103,12 @@ class site : public sip::event_handler {
     sip_ = sip::service::start(std::move(so), credentials, *this, ec);
     EXPECT_TRUE(sip_) << ec.message();
     center_->attach(*sip_);
+    live_ = center_.get();
   }
   ~site() override {
-    sip_.reset();  // no more SIP events into the center
-    center_.reset();
+    live_ = nullptr;
+    center_.reset();  // ends calls in progress (needs the SIP service)
+    sip_.reset();
     rt_->shutdown(5000);
     engine_.reset();
   }
@@ -115,10 +117,14 @@ class site : public sip::event_handler {
   calls::center& center() { return *center_; }
 
   // sip::event_handler: everything goes to the center; registrations are also counted.
-  void on_incoming(sip::incoming_call c) override { center_->on_incoming(std::move(c)); }
-  void on_call_event(sip::call_event e) override { center_->on_call_event(std::move(e)); }
+  void on_incoming(sip::incoming_call c) override {
+    if (auto* c2 = live_.load()) c2->on_incoming(std::move(c));
+  }
+  void on_call_event(sip::call_event e) override {
+    if (auto* c = live_.load()) c->on_call_event(std::move(e));
+  }
   void on_registration(const sip::registration_event& e) override {
-    center_->on_registration(e);
+    if (auto* c = live_.load()) c->on_registration(e);
     std::lock_guard l(m_);
     registered_[e.user] = e.contacts_left > 0;
   }
@@ -157,6 +163,7 @@ class site : public sip::event_handler {
   std::unique_ptr<prompt::prompt_library> prompts_;
   std::unique_ptr<calls::center> center_;
   std::unique_ptr<sip::service> sip_;
+  std::atomic<calls::center*> live_{nullptr};
   std::mutex m_;
   std::map<std::string, bool> registered_;
 };
