@@ -49,6 +49,7 @@ class call_actor : public caf::event_based_actor {
         [this](withdraw_msg& m) { on_withdraw(m.why); },
         [this](queue_msg& m) { on_queue(m); },
         [this](call_timer& t) { on_timer(t); },
+        [this](recording_msg& m) { on_recording(m.result); },
     };
   }
 
@@ -379,7 +380,41 @@ class call_actor : public caf::event_based_actor {
     if (auto* p = std::get_if<std::vector<int16_t>>(&wid))
       play(std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(*p)}), playing::work_id, false,
            {leg_role::caller, leg_role::agent});
+    start_recording();
     publish("connected");
+  }
+
+  // N-42: the bridged conversation, caller left, agent right, encoded off the media thread.
+  void start_recording() {
+    if (!ctx_->recorder || ctx_->options.recordings_dir.empty()) return;
+    record::recording_options ro;
+    ro.path = ctx_->options.recordings_dir + "/" + std::to_string(id_) + ".opus";
+    ro.sample_rate = 8000;
+    ro.call_id = caller_.call_id;
+    ro.start_time = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       ctx_->options.now().time_since_epoch()).count());
+    ro.extra_comments = {{"HOTLINE_CALL", std::to_string(id_)}, {"HOTLINE_AGENT", offered_.agent}};
+    auto self = caf::actor_cast<caf::actor>(this);
+    ro.on_done = [self](const record::recording_result& r) { caf::anon_send(self, recording_msg{r}); };
+    auto r = ctx_->recorder->open(std::move(ro));
+    if (auto* err = std::get_if<record::record_error>(&r)) {
+      log::warn("calls", "call not recorded", {{"call", std::to_string(id_)}, {"error", err->message}});
+      return;
+    }
+    rec_.recording = ctx_->options.recordings_dir + "/" + std::to_string(id_) + ".opus";
+    recording_pending_ = true;
+    ctx_->media.record(session_, std::shared_ptr<record::recording>(std::move(std::get<0>(r))));
+  }
+
+  void on_recording(const record::recording_result& r) {
+    if (r.error) {
+      log::warn("calls", "recording failed", {{"call", std::to_string(id_)}, {"error", r.error->message}});
+      if (phase_ != phase::closing) return;  // the file is gone or short; the final report follows
+    }
+    rec_.recording_ms = static_cast<int64_t>(r.duration_ms);
+    rec_.recording_sha256 = r.sha256;
+    recording_pending_ = false;
+    if (phase_ == phase::closing && media_closed_) write_record();
   }
 
   // ---- the end ------------------------------------------------------------------------
@@ -485,7 +520,8 @@ class call_actor : public caf::event_based_actor {
       case media::media_event::kind::closed:
         rec_.media = e.reports;
         rec_.activity = e.activity;
-        if (phase_ == phase::closing) write_record();
+        media_closed_ = true;
+        if (phase_ == phase::closing && !recording_pending_) write_record();  // else when the file is done
         return;
       default:
         return;
@@ -573,6 +609,7 @@ class call_actor : public caf::event_based_actor {
   offer_msg offered_;
   bool in_acd_ = false;
   bool record_written_ = false;
+  bool recording_pending_ = false, media_closed_ = false;
   call_record rec_;
 };
 

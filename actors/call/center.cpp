@@ -84,7 +84,10 @@ std::optional<agent_command> feature_code(std::string_view dialled) {
 
 class center_impl final : public center {
  public:
-  explicit center_impl(std::shared_ptr<call_context> ctx) : ctx_(std::move(ctx)) {}
+  center_impl(std::shared_ptr<call_context> ctx, std::unique_ptr<record::recorder_pool> pool)
+      : pool_(std::move(pool)), ctx_(std::move(ctx)) {
+    ctx_->recorder = pool_.get();
+  }
   // Ends the calls in progress (their actors hang up both sides) and stops the ACD. The
   // SIP service must still be running: destroy the center first.
   ~center_impl() override {
@@ -156,6 +159,7 @@ class center_impl final : public center {
   }
 
  private:
+  std::unique_ptr<record::recorder_pool> pool_;  // outlives the calls (declared first)
   std::shared_ptr<call_context> ctx_;
   std::mutex mutex_;
   std::map<std::string, std::string> phone_to_agent_;
@@ -174,7 +178,9 @@ std::unique_ptr<center> make_center(center_deps& deps, center_options options, s
   ctx->hold_music = std::make_shared<media::pcm_clip>(media::pcm_clip{8000, prompt::synthesize_hold_music(8000)});
   ctx->acd = spawn_acd(ctx, error);
   if (!ctx->acd) return nullptr;
-  return std::make_unique<center_impl>(std::move(ctx));
+  std::unique_ptr<record::recorder_pool> pool;
+  if (!ctx->options.recordings_dir.empty()) pool = std::make_unique<record::recorder_pool>();
+  return std::make_unique<center_impl>(std::move(ctx), std::move(pool));
 }
 
 }  // namespace hotline::calls

@@ -18,6 +18,7 @@
 #include "actors/pubsub/subscriber.hpp"
 #include "actors/runtime/runtime.hpp"
 #include "media/engine/engine.hpp"
+#include "media/record/recorder.hpp"
 #include "media/sip/service.hpp"
 
 namespace hotline::calls {
@@ -90,6 +91,9 @@ struct call_timer {
   uint64_t generation = 0;
 };
 struct acd_tick {};
+struct recording_msg {  // the recorder pool finished (or failed) a call's file
+  record::recording_result result;
+};
 
 // What every call actor needs from the center.
 struct call_context {
@@ -101,6 +105,7 @@ struct call_context {
   actors::event_hub& hub;
   center_options options;
   caf::actor acd;
+  record::recorder_pool* recorder = nullptr;  // null: calls are not recorded
   std::atomic<size_t> active_calls{0};
 
   // SIP call refs -> the call actor that owns them. Events for a ref not bound yet (an
@@ -155,6 +160,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::agent_req)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::agent_changed_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::call_timer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::acd_tick)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::recording_msg)
 
 namespace hotline::calls {
 

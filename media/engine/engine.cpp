@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -32,7 +33,7 @@ std::string_view to_string(leg_role r) {
 }
 
 struct engine::command {
-  enum class kind { create, add_leg, configure, close_leg, set_mix, play, stop_playback, send_dtmf, set_tap, close };
+  enum class kind { create, add_leg, configure, close_leg, set_mix, play, stop_playback, send_dtmf, set_tap, record, close };
   kind what = kind::create;
   command* next = nullptr;
   session_id session = 0;
@@ -49,6 +50,7 @@ struct engine::command {
   bool loop = false;
   std::string digits;
   tap_sink tap;
+  std::shared_ptr<record::recording> recording;
 };
 
 namespace {
@@ -81,6 +83,12 @@ struct engine::thread {
   mutable std::mutex snapshot_mutex;
   engine_stats snapshot;
   int64_t cpu_mark = 0, wall_mark = 0;
+  // Sub-ticks: the timer fires `tick_phases` times per 20 ms and each session ticks on its
+  // own phase, so the sessions' work (Opus above all) is spread instead of one burst that
+  // holds up every socket's packets; a session's own tick stays exactly 20 ms apart.
+  uint64_t subtick = 0, missed_subticks = 0;
+  unsigned next_phase = 0;
+  unsigned tick_phases() const { return std::clamp(config.tick_phases, 1u, 4u); }
 
   explicit thread(const engine_config& c) : config(c) {}
   ~thread() {
@@ -110,8 +118,8 @@ struct engine::thread {
     ev.data.ptr = &tick_marker;
     epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &ev);
     itimerspec its{};
-    its.it_interval.tv_nsec = 20'000'000;
-    its.it_value.tv_nsec = 20'000'000;
+    its.it_interval.tv_nsec = 20'000'000 / tick_phases();
+    its.it_value.tv_nsec = 20'000'000 / tick_phases();
     timerfd_settime(timer_fd, 0, &its, nullptr);
     worker = std::thread([this] { run(); });
     return std::nullopt;
@@ -158,6 +166,7 @@ struct engine::thread {
     switch (c.what) {
       case command::kind::create:
         sessions[c.session] = std::make_unique<detail::session>(c.session, c.mix_rate, std::move(c.sink), config);
+        sessions[c.session]->set_tick_phase(next_phase++ % tick_phases());
         ++local.sessions;
         return;
       case command::kind::add_leg: {
@@ -189,6 +198,7 @@ struct engine::thread {
       case command::kind::stop_playback: s->stop_playback(); break;
       case command::kind::send_dtmf: s->send_dtmf(c.role, c.digits); break;
       case command::kind::set_tap: s->set_tap(std::move(c.tap)); break;
+      case command::kind::record: s->set_recording(std::move(c.recording)); break;
       case command::kind::close: {
         media_event e = s->closing_event();
         for (auto& l : s->legs())
@@ -257,13 +267,20 @@ struct engine::thread {
   void tick() {
     uint64_t expirations = 0;
     if (::read(timer_fd, &expirations, sizeof expirations) != sizeof expirations) return;
-    if (expirations > 1) local.late_ticks += expirations - 1;
-    // Catch up a short stall (each tick is 20 ms of audio); beyond 100 ms, drop the rest.
-    uint64_t run = std::min<uint64_t>(expirations, 5);
+    const unsigned phases = tick_phases();
+    if (expirations > 1) {  // late_ticks counts whole 20 ms ticks missed
+      missed_subticks += expirations - 1;
+      local.late_ticks += missed_subticks / phases;
+      missed_subticks %= phases;
+    }
+    // Catch up a short stall (each session's tick is 20 ms of audio); beyond 100 ms, drop the rest.
+    uint64_t run = std::min<uint64_t>(expirations, 5 * phases);
     for (uint64_t k = 0; k < run; ++k) {
       int64_t now = mono_ns();
-      for (auto& [id, s] : sessions) s->tick(now, local);
-      ++local.ticks;
+      const unsigned phase = subtick++ % phases;
+      for (auto& [id, s] : sessions)
+        if (s->tick_phase() == phase) s->tick(now, local);
+      if (phase == phases - 1) ++local.ticks;
     }
     int64_t wall = mono_ns();
     if (wall - wall_mark >= 1'000'000'000) {
@@ -447,6 +464,13 @@ void engine::set_tap(session_id s, tap_sink sink) {
   auto c = std::make_unique<command>();
   c->what = command::kind::set_tap;
   c->tap = std::move(sink);
+  post(s, std::move(c));
+}
+
+void engine::record(session_id s, std::shared_ptr<record::recording> r) {
+  auto c = std::make_unique<command>();
+  c->what = command::kind::record;
+  c->recording = std::move(r);
   post(s, std::move(c));
 }
 

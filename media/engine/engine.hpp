@@ -29,6 +29,10 @@
 #include "media/rtp/rtcp_stats.hpp"
 #include "media/sdp/negotiate.hpp"
 
+namespace hotline::record {
+class recording;
+}
+
 namespace hotline::media {
 
 struct engine_config {
@@ -42,6 +46,9 @@ struct engine_config {
   uint32_t talk_over_ms = 1000;
   std::chrono::milliseconds rtcp_interval{5000};
   int opus_complexity = 5;
+  // Each 20 ms tick is split in this many sub-ticks (1-4); sessions take turns, a quarter
+  // each at 4, so the thread's work per wake-up is a quarter of a burst.
+  unsigned tick_phases = 4;
   std::string cname = "hotline";
 };
 
@@ -135,6 +142,9 @@ class engine {
   // RFC 4733 digits out on a leg (the trunk's IVR, a transfer target).
   void send_dtmf(session_id s, leg_role role, std::string digits);
   void set_tap(session_id s, tap_sink sink);  // empty sink: tap off
+  // N-42: from now on every tick writes what the caller and the agent said (left/right)
+  // into the recording (record/recorder.hpp); nullptr stops. Closed with the session.
+  void record(session_id s, std::shared_ptr<record::recording> r);
   // Ends the session: a `closed` event with the legs' reports follows.
   void close_session(session_id s);
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "media/codec/g711.hpp"
 #include "media/codec/resampler.hpp"
 #include "media/rtp/packet.hpp"
 
@@ -438,22 +439,102 @@ void session::send_rtcp(leg& l, int64_t now_ns, engine_stats& stats) {
     ++stats.packets_out;
 }
 
+bool session::mixes(const leg& l) const {
+  return l.configured && l.codec && l.sends && l.remote.valid() && l.forward_from < 0;
+}
+
+void session::plan_forwarding() {
+  // A leg that hears exactly one other leg at gain 1 (no playback, no ramp pending), where
+  // both speak the same G.711 law at 20 ms, gets that leg's payload after the jitter
+  // buffer: timing and loss concealment stay (a lost frame is concealed and encoded as
+  // usual), decode -> mix -> encode goes. DTMF events still replace the audio.
+  for (size_t to = 0; to < max_call_legs; ++to) {
+    leg* l = legs_[to].get();
+    if (!l) continue;
+    l->forward_from = -1;
+    if (!l->configured || !l->codec || !l->sends || !l->remote.valid()) continue;
+    auto from = mixer_.sole_unity_source(to);
+    if (!from || *from >= max_call_legs) continue;  // nobody, several, a ramp, or the playback
+    const leg* src = legs_[*from].get();
+    if (!src || !src->has_frame || src->rx_frame.lost || !src->codec) continue;
+    const codec::kind k = l->codec->codec();
+    if (k == codec::kind::opus || src->codec->codec() != k) continue;
+    if (src->rx_frame.payload.size() != l->codec->max_payload_bytes()) continue;  // another ptime: re-frame
+    l->forward_from = static_cast<int>(*from);
+  }
+}
+
+bool session::pcm_needed(size_t from) const {
+  const leg& l = *legs_[from];
+  if (l.inband) return true;
+  if ((tap_ || recording_) && from < 2) return true;  // both hear caller + agent
+  for (size_t to = 0; to < max_call_legs; ++to) {
+    const leg* o = legs_[to].get();
+    if (to != from && o && mixes(*o) && mixer_.hears(to, from)) return true;
+  }
+  return false;
+}
+
+void session::decode_frame(leg& l) {
+  if (l.rx_frame.lost) {
+    // G.711 concealment repeats the last frame: first show the codec the one forwarded.
+    if (l.decoder_behind) l.codec->decode(l.undecoded, l.in_pcm);
+    l.codec->conceal(l.jitter->peek(), l.in_pcm);
+  } else {
+    l.codec->decode(l.rx_frame.payload, l.in_pcm);
+  }
+  l.decoder_behind = false;
+  l.has_input = true;
+}
+
+void session::update_vad(leg& l) {
+  // The detector measures energy, and a sample in four measures it as well (decimating
+  // without a filter folds energy in frequency, it does not add or remove it): a quarter
+  // of the work, and a forwarded G.711 frame needs only those samples decoded.
+  std::array<int16_t, vad_samples> v;
+  if (l.has_input) {
+    const size_t stride = l.in_pcm.size() / vad_samples;
+    for (size_t k = 0; k < vad_samples; ++k) v[k] = l.in_pcm[k * stride];
+  } else if (l.has_frame && !l.rx_frame.lost && l.rx_frame.payload.size() >= vad_samples) {
+    const auto& p = l.rx_frame.payload;
+    const size_t stride = p.size() / vad_samples;
+    const bool ulaw = l.codec->codec() == codec::kind::pcmu;
+    for (size_t k = 0; k < vad_samples; ++k) {
+      auto b = static_cast<uint8_t>(p[k * stride]);
+      v[k] = ulaw ? codec::ulaw_to_linear(b) : codec::alaw_to_linear(b);
+    }
+  } else {
+    l.vad.update({});
+    return;
+  }
+  l.vad.update(v);
+}
+
 void session::tick(int64_t now_ns, engine_stats& stats) {
   std::array<std::span<const int16_t>, mix::max_legs> inputs{};
   std::array<std::span<int16_t>, mix::max_legs> outputs{};
-  // 1. Play out what each leg received: one frame, decoded or concealed.
+  // 1. Take out what each leg received: one frame per tick (or a lost one to conceal).
+  for (auto& lp : legs_) {
+    if (!lp) continue;
+    lp->has_input = false;
+    lp->has_frame = lp->configured && lp->expects && lp->jitter && lp->jitter->pop(lp->rx_frame);
+  }
+  // 2. G.711 pass-through where a leg hears just one other on the same codec.
+  plan_forwarding();
+  // 3. Decode (or conceal) the frames someone needs as PCM: the mix, the tap, the
+  //    recording, in-band DTMF. A frame that is only forwarded stays undecoded.
   for (size_t i = 0; i < max_call_legs; ++i) {
     leg* l = legs_[i].get();
     if (!l) continue;
-    l->has_input = false;
-    if (l->configured && l->expects && l->jitter) {
-      if (auto f = l->jitter->pop()) {
-        if (f->lost) l->codec->conceal(l->jitter->peek(), l->in_pcm);
-        else l->codec->decode(f->payload, l->in_pcm);
-        l->has_input = true;
+    if (l->has_frame) {
+      if (l->rx_frame.lost || pcm_needed(i)) {
+        decode_frame(*l);
+      } else {
+        l->undecoded.assign(l->rx_frame.payload.begin(), l->rx_frame.payload.end());
+        l->decoder_behind = true;
       }
     }
-    l->vad.update(l->has_input ? std::span<const int16_t>(l->in_pcm) : std::span<const int16_t>());
+    update_vad(*l);
     if (l->inband) {
       if (l->has_input) {
         for (char d : l->inband->process(l->in_pcm)) emit_digit(*l, d, 0);
@@ -465,9 +546,16 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
       if (auto d = l->dtmf_rx->tick(static_cast<uint32_t>(clock_units(now_ns, l->rtp_clock))))
         emit_digit(*l, d->digit, d->duration_ms);
     if (l->has_input) inputs[i] = l->in_pcm;
-    outputs[i] = l->out_pcm;
+    if (mixes(*l)) outputs[i] = l->out_pcm;  // else empty: the mixer skips it
   }
-  // 2. Playback (prompt, announcement, hold music).
+  // Recording (N-42): what each party said, caller left, agent right; the pool encodes.
+  if (recording_) {
+    leg* c = legs_[0].get();
+    leg* a = legs_[1].get();
+    recording_->write(c && c->has_input ? std::span<const int16_t>(c->in_pcm) : std::span<const int16_t>(),
+                      a && a->has_input ? std::span<const int16_t>(a->in_pcm) : std::span<const int16_t>());
+  }
+  // 4. Playback (prompt, announcement, hold music).
   bool playback_ended = false;
   if (clip_) {
     size_t n = 0;
@@ -485,9 +573,9 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
     inputs[mix::playback] = playback_pcm_;
     if (!loop_ && clip_pos_ >= clip_->samples.size()) playback_ended = true;
   }
-  // 3. Mix: who hears whom.
+  // 5. Mix: who hears whom.
   mixer_.mix(inputs, outputs);
-  // 4. Send each leg its frame (or the DTMF event it is sending).
+  // 6. Send each leg its frame (or the DTMF event it is sending).
   for (size_t i = 0; i < max_call_legs; ++i) {
     leg* l = legs_[i].get();
     if (!l || !l->configured || !l->codec) continue;
@@ -512,13 +600,20 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
         emit(std::move(e));
       }
     }
+    if (l->forward_from >= 0) {
+      // G.711 pass-through: the other party's payload as it came (decoding and encoding
+      // it again would give the same bytes).
+      send_rtp(*l, legs_[static_cast<size_t>(l->forward_from)]->rx_frame.payload, l->payload_type, l->marker_next, ts, stats);
+      l->marker_next = false;
+      continue;
+    }
     std::array<std::byte, 512> payload;
     size_t n = l->codec->encode(l->out_pcm, payload);
     if (!n) continue;
     send_rtp(*l, std::span<const std::byte>(payload.data(), n), l->payload_type, l->marker_next, ts, stats);
     l->marker_next = false;
   }
-  // 5. Conversation measures while caller and agent are both up (N-41, N-06).
+  // 7. Conversation measures while caller and agent are both up (N-41, N-06).
   leg* caller = legs_[0].get();
   leg* agent = legs_[1].get();
   if (caller && agent && caller->configured && agent->configured) {
@@ -530,7 +625,7 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
       emit(std::move(e));
     }
   }
-  // 6. The listen-in tap: what the supervisor position hears (caller + agent).
+  // 8. The listen-in tap: what the supervisor position hears (caller + agent).
   if (tap_ && tap_codec_) {
     for (size_t k = 0; k < frame_; ++k) {
       int sum = 0;
@@ -550,7 +645,7 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
     e.what = media_event::kind::playback_done;
     emit(std::move(e));
   }
-  // 7. Timers: silent streams, RTCP.
+  // 9. Timers: silent streams, RTCP.
   for (auto& lp : legs_) {
     if (!lp || !lp->configured) continue;
     leg& l = *lp;
@@ -598,7 +693,16 @@ leg_report session::report(const leg& l) const {
   return r;
 }
 
+void session::set_recording(std::shared_ptr<record::recording> r) {
+  if (recording_) recording_->close();
+  recording_ = std::move(r);
+}
+
 media_event session::closing_event() {
+  if (recording_) {
+    recording_->close();
+    recording_.reset();
+  }
   activity_.flush();
   media_event e;
   e.what = media_event::kind::closed;

@@ -17,6 +17,7 @@
 #include "media/engine/activity.hpp"
 #include "media/engine/engine.hpp"
 #include "media/mix/mixer.hpp"
+#include "media/record/recorder.hpp"
 #include "media/rtp/jitter_buffer.hpp"
 #include "media/rtp/rtcp_stats.hpp"
 #include "media/rtp/srtp_session.hpp"
@@ -81,7 +82,17 @@ struct leg {
 
   voice_detector vad;
   std::vector<int16_t> in_pcm, out_pcm;  // one frame at the mix rate
-  bool has_input = false;
+  bool has_input = false;                // in_pcm holds this tick's frame (decoded or concealed)
+
+  // This tick's frame from the jitter buffer (has_frame: there was one to play).
+  rtp::jitter_buffer::frame rx_frame;
+  bool has_frame = false;
+  // G.711 pass-through (session::plan_forwarding): the leg whose received payload this leg
+  // sends as it is this tick (-1: encode the mix). A forwarded frame that nobody needs as
+  // PCM is not decoded; it is kept here so concealing a later loss starts from it.
+  int forward_from = -1;
+  std::vector<std::byte> undecoded;
+  bool decoder_behind = false;  // `undecoded` is newer than what the codec last decoded
 };
 
 class session {
@@ -92,6 +103,9 @@ class session {
   session_id id() const { return id_; }
   uint32_t mix_rate() const { return mix_rate_; }
   size_t frame_samples() const { return frame_; }
+  // Which of the thread's sub-ticks this session's 20 ms tick runs on.
+  unsigned tick_phase() const { return tick_phase_; }
+  void set_tick_phase(unsigned p) { tick_phase_ = p; }
 
   leg* add_leg(leg_role role, int rtp_fd, int rtcp_fd, bool ipv6);
   leg* find(leg_role role) { return legs_[static_cast<size_t>(role)].get(); }
@@ -103,6 +117,7 @@ class session {
   void stop_playback();
   void send_dtmf(leg_role role, const std::string& digits);
   void set_tap(tap_sink sink);
+  void set_recording(std::shared_ptr<record::recording> r);
 
   // A datagram from a leg's socket.
   void on_datagram(leg& l, bool rtcp_socket, std::span<std::byte> data, size_t len, const sockaddr_storage& from,
@@ -122,9 +137,16 @@ class session {
   void on_telephone_event(leg& l, const rtp::header& h, std::span<const std::byte> payload, int64_t now_ns);
   void emit_digit(leg& l, char digit, uint32_t duration_ms);
   void apply_matrix();
+  void plan_forwarding();
+  bool pcm_needed(size_t from) const;
+  void decode_frame(leg& l);
+  void update_vad(leg& l);
+  bool mixes(const leg& l) const;  // sends audio made by the mixer this tick
+  static constexpr size_t vad_samples = 40;  // per frame, whatever the mix rate
   leg_report report(const leg& l) const;
 
   session_id id_;
+  unsigned tick_phase_ = 0;
   uint32_t mix_rate_;
   size_t frame_;
   event_sink sink_;
@@ -143,7 +165,8 @@ class session {
   std::vector<int16_t> tap_pcm_;
   uint32_t tap_ts_ = 0;
   std::vector<std::byte> packet_;  // scratch for building packets
-  std::vector<leg_report> closed_reports_;  // legs closed before the session
+  std::vector<leg_report> closed_reports_;
+  std::shared_ptr<record::recording> recording_;  // legs closed before the session
 };
 
 }  // namespace hotline::media::detail

@@ -80,6 +80,8 @@ class site : public sip::event_handler {
     o.phone_policy.srtp = sdp::srtp_policy::off;
     o.survey_timeout_s = 8;
     o.announce_interval_s = 600;
+    o.recordings_dir = dir + "/recordings";
+    std::filesystem::create_directories(o.recordings_dir);
     acd::queue_config pension;
     pension.id = pension.skill = "pension";
     pension.hours = acd::service_hours::always();
@@ -221,6 +223,13 @@ TEST_F(call_flow, caller_presses_1_reaches_the_pension_agent_and_hangs_up_first)
   EXPECT_EQ(cdr["offers"].as_array()[0].as_object().at("result"), "answered");
   EXPECT_GE(cdr["wait_ms"].as_int64(), 0);
   ASSERT_EQ(cdr["media"].as_array().size(), 2u);  // caller and agent legs with their RTCP figures
+  // N-42: the conversation is on disk as stereo Ogg Opus, its length and checksum recorded.
+  std::string file(cdr["recording"].as_string());
+  ASSERT_TRUE(std::filesystem::exists(file)) << file;
+  EXPECT_GT(cdr["recording_ms"].as_int64(), 2000);
+  EXPECT_EQ(cdr["recording_sha256"].as_string().size(), 64u);
+  EXPECT_EQ(std::system(("opusdec --quiet " + file + " " + dir.sub("rec.wav") + " 2>/dev/null").c_str()), 0);
+  EXPECT_EQ(std::system(("test \"$(soxi -c " + dir.sub("rec.wav") + ")\" = 2").c_str()), 0) << "stereo";
   // The agent is in wrap-up, then ready again (2 s wrap-up in this queue).
   auto v = s.agent("1023");
   ASSERT_TRUE(v);
