@@ -106,6 +106,19 @@ class acd_actor : public caf::event_based_actor {
             send(it->second, std::move(q));
           }
         },
+        [this](call_request_msg& m) {
+          auto v = router_.agent(m.agent);
+          if (!v) {
+            if (m.done) m.done("unknown agent " + m.agent);
+            return;
+          }
+          auto it = v->call && v->state == acd::agent_state::talking ? calls_.find(*v->call) : calls_.end();
+          if (it == calls_.end()) {
+            if (m.done) m.done("agent " + m.agent + " is not on a call");
+            return;
+          }
+          send(it->second, std::move(m));
+        },
         [this](figures_req& m) { m.done(router_.queue_figures(m.queue, ctx_->now())); },
         [this](agent_req& m) { m.done(router_.agent(m.agent)); },
         [this](acd_tick&) {

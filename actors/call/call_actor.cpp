@@ -50,6 +50,7 @@ class call_actor : public caf::event_based_actor {
         [this](queue_msg& m) { on_queue(m); },
         [this](call_timer& t) { on_timer(t); },
         [this](recording_msg& m) { on_recording(m.result); },
+        [this](call_request_msg& m) { on_request(m); },
     };
   }
 
@@ -57,10 +58,12 @@ class call_actor : public caf::event_based_actor {
     // Shut down mid-call (the center is stopping): release both sides and the media.
     if (phase_ != phase::closing) {
       if (agent_ref_) ctx_->sip->hangup(agent_ref_);
+      if (transfer_ref_) ctx_->sip->hangup(transfer_ref_);
       if (caller_.ref) ctx_->sip->hangup(caller_.ref);
       ctx_->media.close_session(session_);
     }
     if (agent_ref_) ctx_->unbind(agent_ref_);
+    if (transfer_ref_) ctx_->unbind(transfer_ref_);
     if (caller_.ref) ctx_->unbind(caller_.ref);
     --ctx_->active_calls;
   }
@@ -177,6 +180,10 @@ class call_actor : public caf::event_based_actor {
     }
     if (t.what == call_timer::kind::announce) {
       if (phase_ == phase::waiting) caf::anon_send(ctx_->acd, position_req{id_});
+      return;
+    }
+    if (t.what == call_timer::kind::transfer) {
+      if (t.generation == transfer_gen_ && transfer_ref_ && !transfer_answered_) transfer_failed("no answer");
       return;
     }
     if (t.generation != timer_gen_) return;  // a newer prompt or digit since
@@ -430,6 +437,7 @@ class call_actor : public caf::event_based_actor {
   }
 
   void on_sip(const sip::call_event& e) {
+    if (transfer_ref_ && e.ref == transfer_ref_) return on_transfer_leg(e);
     bool from_agent = agent_ref_ && e.ref == agent_ref_;
     if (from_agent) {
       switch (e.kind) {
@@ -438,6 +446,14 @@ class call_actor : public caf::event_based_actor {
           ctx_->unbind(agent_ref_);
           agent_ref_ = 0;
           if (phase_ == phase::ringing) return offer_failed(e.status ? "rejected " + std::to_string(e.status) : "failed");
+          if (phase_ == phase::connected && transfer_ref_) {
+            // The agent hung up while the transfer rings: the transfer goes on without them.
+            caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
+            in_acd_ = false;
+            agent_gone_ = true;
+            ctx_->media.close_leg(session_, leg_role::agent);
+            return;
+          }
           if (phase_ == phase::connected) return agent_released();
           return;
         case call_event_kind::dtmf: return;  // INFO from the agent's phone: not the caller's menu
@@ -473,8 +489,9 @@ class call_actor : public caf::event_based_actor {
         drop_agent_leg();
         break;
       case phase::connected:
+        drop_transfer_leg();
         drop_agent_leg();
-        caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
+        if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
         in_acd_ = false;
         break;
       default:
@@ -485,13 +502,122 @@ class call_actor : public caf::event_based_actor {
 
   void agent_released() {
     if (rec_.released_by.empty()) rec_.released_by = "agent";
-    caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});  // the agent goes to wrap-up
+    if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});  // the agent goes to wrap-up
     in_acd_ = false;
     ctx_->media.close_leg(session_, leg_role::agent);
     // N-16: the caller is offered the keypad survey.
     phase_ = phase::survey;
     publish("survey");
     play(ctx_->clip("survey"), playing::survey);
+  }
+
+  // ---- N-11 transfer, N-14 dangerous call --------------------------------------------
+  void on_request(call_request_msg& m) {
+    if (m.what == call_request_msg::kind::dangerous) {
+      rec_.dangerous = true;
+      boost::json::object o{{"alarm", "dangerous_call"}, {"raised", true}, {"call", id_}, {"agent", m.agent},
+                            {"from", rec_.from}, {"queue", rec_.queue}};
+      ctx_->hub.publish("alarms", boost::json::serialize(o));
+      log::warn("calls", "dangerous call flagged", {{"call", std::to_string(id_)}, {"agent", m.agent}});
+      if (m.done) m.done("");
+      return;
+    }
+    if (phase_ != phase::connected || agent_gone_) {
+      if (m.done) m.done("the call is not in conversation");
+      return;
+    }
+    if (transfer_ref_) {
+      if (m.done) m.done("a transfer is already ringing");
+      return;
+    }
+    auto local = ctx_->media.open_leg(session_, leg_role::supervisor, false, ctx_->options.advertise_address);
+    if (auto* err = std::get_if<std::string>(&local)) {
+      if (m.done) m.done("no media port: " + *err);
+      return;
+    }
+    transfer_offer_ = sdp::make_offer(ctx_->options.phone_policy, std::get<sdp::local_media>(local), random_bytes);
+    sip::originate_request req;
+    req.target = m.target;
+    req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;
+    req.from_display = "转接 " + rec_.agent;
+    req.offer = transfer_offer_;
+    transfer_ref_ = ctx_->sip->originate(req);
+    ctx_->bind(transfer_ref_, caf::actor_cast<caf::actor>(this));
+    transfer_target_ = m.target;
+    rec_.transfers += (rec_.transfers.empty() ? "" : ";") + m.target;
+    // The caller hears hold music; the agent waits on the line, hearing nobody.
+    mix::matrix quiet{};
+    ctx_->media.set_mix(session_, quiet);
+    play(ctx_->hold_music, playing::hold, true);
+    ++transfer_gen_;
+    delayed_send(this, std::chrono::seconds(ctx_->options.transfer_timeout_s),
+                 call_timer{call_timer::kind::transfer, transfer_gen_});
+    publish("transferring");
+    if (m.done) m.done("");
+  }
+
+  void on_transfer_leg(const sip::call_event& e) {
+    if (e.kind == call_event_kind::answered && e.sdp && !transfer_answered_) {
+      auto accepted = sdp::accept_answer(transfer_offer_, *e.sdp, ctx_->options.phone_policy);
+      if (std::holds_alternative<sdp::negotiation_error>(accepted)) return transfer_failed("bad answer");
+      transfer_answered_ = true;
+      ++transfer_gen_;  // the timeout no longer applies
+      ctx_->media.configure_leg(session_, leg_role::supervisor, std::get<sdp::negotiated>(accepted),
+                                caller_codec_narrow_ ? 4000 : 0);
+      ctx_->media.stop_playback(session_);
+      mix::matrix m{};
+      m[mix::caller][mix::supervisor] = m[mix::supervisor][mix::caller] = 1;
+      ctx_->media.set_mix(session_, m);
+      rec_.transfers += ":answered";
+      // The agent is done with this call: released, into wrap-up.
+      if (!agent_gone_) {
+        if (agent_ref_) {
+          ctx_->sip->hangup(agent_ref_);
+          ctx_->unbind(agent_ref_);
+          agent_ref_ = 0;
+        }
+        ctx_->media.close_leg(session_, leg_role::agent);
+        if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
+        in_acd_ = false;
+        agent_gone_ = true;
+      }
+      publish("transferred");
+      return;
+    }
+    if (e.kind == call_event_kind::ended) {
+      ctx_->unbind(transfer_ref_);
+      transfer_ref_ = 0;
+      if (!transfer_answered_) return transfer_failed(e.status ? "refused " + std::to_string(e.status) : "failed");
+      // The supervisor released: like an agent's release (N-16 survey).
+      ctx_->media.close_leg(session_, leg_role::supervisor);
+      if (rec_.released_by.empty()) rec_.released_by = "agent";
+      phase_ = phase::survey;
+      publish("survey");
+      play(ctx_->clip("survey"), playing::survey);
+    }
+  }
+
+  // Nobody took the transfer: the caller is back with the agent (N-11).
+  void transfer_failed(const std::string& why) {
+    ++transfer_gen_;
+    drop_transfer_leg();
+    rec_.transfers += ":" + why;
+    ctx_->media.stop_playback(session_);
+    if (agent_gone_) {  // the agent left meanwhile: the caller goes back to the queue
+      phase_ = phase::waiting;
+      enqueue(rec_.queue);
+      return;
+    }
+    ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
+    publish("transfer_returned");
+  }
+
+  void drop_transfer_leg() {
+    if (!transfer_ref_) return;
+    ctx_->sip->hangup(transfer_ref_);
+    ctx_->unbind(transfer_ref_);
+    transfer_ref_ = 0;
+    ctx_->media.close_leg(session_, leg_role::supervisor);
   }
 
   void on_media(const media::media_event& e) {
@@ -532,6 +658,7 @@ class call_actor : public caf::event_based_actor {
     if (phase_ == phase::closing) return;
     phase_ = phase::closing;
     if (agent_ref_) drop_agent_leg();
+    drop_transfer_leg();
     if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::abandoned});
     in_acd_ = false;
     if (caller_.ref) ctx_->unbind(caller_.ref);
@@ -610,6 +737,12 @@ class call_actor : public caf::event_based_actor {
   bool in_acd_ = false;
   bool record_written_ = false;
   bool recording_pending_ = false, media_closed_ = false;
+  // N-11: a transfer ringing or done.
+  sip::call_ref transfer_ref_ = 0;
+  sdp::session_description transfer_offer_;
+  std::string transfer_target_;
+  uint64_t transfer_gen_ = 0;
+  bool transfer_answered_ = false, agent_gone_ = false;
   call_record rec_;
 };
 

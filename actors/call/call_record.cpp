@@ -40,6 +40,7 @@ std::string to_json(const call_record& r) {
   o["released_by"] = r.released_by;
   o["outcome"] = r.outcome;
   o["survey"] = r.survey ? json::value(*r.survey) : json::value(nullptr);
+  o["transfers"] = r.transfers;
   o["callback_requested"] = r.callback_requested;
   o["dangerous"] = r.dangerous;
   json::array legs;

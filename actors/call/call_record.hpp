@@ -41,7 +41,7 @@ struct call_record {
   std::string released_by;  // caller | agent | system (N-06)
   std::string outcome;      // answered | abandoned_in_ivr | abandoned_in_queue | after_hours | callback | failed
   std::optional<int> survey;  // N-16: the digit pressed, if any
-  std::string transfers;      // reserved for N-11 transfers
+  std::string transfers;      // N-11: "8009:answered", "8009:no answer;8010:answered"
   bool callback_requested = false;
   bool dangerous = false;  // N-14
   std::vector<media::leg_report> media;

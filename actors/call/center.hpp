@@ -47,6 +47,7 @@ struct center_options {
   std::string recordings_dir;                   // empty: calls are not recorded
   uint32_t survey_timeout_s = 8;                // N-16: a digit within this after the prompt
   uint32_t announce_interval_s = 30;            // N-18: position/expected wait this often
+  uint32_t transfer_timeout_s = 20;             // N-11: back to the agent after this
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };
 
@@ -69,6 +70,13 @@ class center : public sip::event_handler {
   virtual void figures(const std::string& queue, std::function<void(std::optional<acd::figures>)> done) = 0;
   virtual void agent(const std::string& agent_id, std::function<void(std::optional<acd::agent_view>)> done) = 0;
   virtual size_t active_calls() const = 0;
+  // N-11: the agent's current call goes to a supervisor's or expert's phone; the caller
+  // hears hold music while it rings and returns to the agent if nobody answers in
+  // `transfer_timeout_s` (or the phone refuses). The agent is released when it is answered.
+  virtual void transfer(const std::string& agent_id, const std::string& target_phone, result_fn done) = 0;
+  // N-14: the agent flags the current call as dangerous: an alarm for supervisors, and the
+  // call record (and its recording) marked to be kept.
+  virtual void flag_dangerous(const std::string& agent_id, result_fn done) = 0;
 };
 
 // Everything the center needs from the rest of the process.

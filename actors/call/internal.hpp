@@ -81,13 +81,20 @@ struct agent_req {
   std::string agent;
   std::function<void(std::optional<acd::agent_view>)> done;
 };
+// The agent's console asks for something on its current call (via the ACD, which knows it).
+struct call_request_msg {
+  enum class kind { transfer, dangerous } what = kind::transfer;
+  std::string agent;
+  std::string target;  // transfer: the phone (SIP user) of a supervisor or expert seat
+  center::result_fn done;
+};
 struct agent_changed_msg {  // ACD -> agent actor
   acd::agent_state_changed change;
 };
 
 // Timers a call actor sets on itself; stale ones (an older generation) are ignored.
 struct call_timer {
-  enum class kind { digit, announce, survey, close_guard, done } what = kind::digit;
+  enum class kind { digit, announce, survey, close_guard, done, transfer } what = kind::digit;
   uint64_t generation = 0;
 };
 struct acd_tick {};
@@ -161,6 +168,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::agent_changed_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::call_timer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::acd_tick)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::recording_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::call_request_msg)
 
 namespace hotline::calls {
 

@@ -80,6 +80,7 @@ class site : public sip::event_handler {
     o.phone_policy.srtp = sdp::srtp_policy::off;
     o.survey_timeout_s = 8;
     o.announce_interval_s = 600;
+    o.transfer_timeout_s = 3;
     o.recordings_dir = dir + "/recordings";
     std::filesystem::create_directories(o.recordings_dir);
     acd::queue_config pension;
@@ -138,6 +139,16 @@ class site : public sip::event_handler {
   std::string agent_command(const std::string& agent, calls::agent_command c) {
     std::promise<std::string> p;
     center_->command(agent, c, acd::not_ready_reason::break_time, [&](std::string e) { p.set_value(std::move(e)); });
+    return p.get_future().get();
+  }
+  std::string transfer(const std::string& agent, const std::string& phone) {
+    std::promise<std::string> p;
+    center_->transfer(agent, phone, [&](std::string e) { p.set_value(std::move(e)); });
+    return p.get_future().get();
+  }
+  std::string flag_dangerous(const std::string& agent) {
+    std::promise<std::string> p;
+    center_->flag_dangerous(agent, [&](std::string e) { p.set_value(std::move(e)); });
     return p.get_future().get();
   }
   std::optional<acd::agent_view> agent(const std::string& id) {
@@ -260,6 +271,55 @@ TEST_F(call_flow, the_agent_releases_first_and_the_caller_answers_the_survey) {
   EXPECT_EQ(cdr["agent"], "1023");
   EXPECT_EQ(cdr["released_by"], "agent");  // N-06: recorded, whoever it was
   EXPECT_EQ(cdr["survey"], 2);             // N-16
+}
+
+// N-11: the agent transfers the caller to a supervisor's phone; once it answers the agent
+// is released; and when the supervisor does not answer, the caller is back with the agent.
+// N-14 on the way: the agent flags the call as dangerous.
+TEST_F(call_flow, transfer_to_a_supervisor_and_back_when_nobody_answers) {
+  site s(dir.path());
+  s.credentials.add("8001", "agent-secret");
+  s.credentials.add("8009", "lead-secret");
+  s.credentials.add("8010", "lead-secret");
+  s.center().add_agent(agent_1023());
+  baresip_process phone(dir.sub("phone"), free_udp_port(),
+                        "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
+                            ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
+  baresip_process lead(dir.sub("lead"), free_udp_port(),
+                       "<sip:8009@127.0.0.1:" + std::to_string(s.port()) +
+                           ">;auth_pass=lead-secret;answermode=auto;regint=300;audio_codecs=PCMU");
+  baresip_process away(dir.sub("away"), free_udp_port(),  // rings, nobody picks up
+                       "<sip:8010@127.0.0.1:" + std::to_string(s.port()) +
+                           ">;auth_pass=lead-secret;answermode=manual;regint=300;audio_codecs=PCMU");
+  ASSERT_TRUE(eventually([&] { return s.registered("8001") && s.registered("8009") && s.registered("8010"); }))
+      << phone.output() << lead.output() << away.output();
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
+  EXPECT_NE(s.transfer("1023", "8009"), "") << "no call to transfer yet";
+  std::thread caller([&] {
+    run_sipp({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333", "-d", "14000", "-m",
+              "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi", "127.0.0.1",
+              "127.0.0.1:" + std::to_string(s.port())},
+             dir.sub("caller"), 60s);
+  });
+  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 15s));
+  EXPECT_EQ(s.flag_dangerous("1023"), "");  // N-14: an alarm, and the record is kept
+  // First to 8010, who does not answer: after 3 s the caller is back with the agent.
+  EXPECT_EQ(s.transfer("1023", "8010"), "");
+  EXPECT_NE(s.transfer("1023", "8009"), "") << "one transfer at a time";
+  std::this_thread::sleep_for(4500ms);
+  EXPECT_EQ(s.agent("1023")->state, acd::agent_state::talking) << "still with the agent";
+  // Then to 8009, who answers: the agent is released into wrap-up.
+  EXPECT_EQ(s.transfer("1023", "8009"), "");
+  EXPECT_TRUE(eventually([&] { return s.agent("1023")->state != acd::agent_state::talking; }, 5s));
+  EXPECT_EQ(s.flag_dangerous("1023"), "agent 1023 is not on a call");
+  caller.join();
+  ASSERT_TRUE(eventually([&] { return s.call_records().size() == 1; })) << "no call record";
+  auto cdr = s.call_records()[0];
+  EXPECT_EQ(cdr["transfers"], "8010:no answer;8009:answered");
+  EXPECT_EQ(cdr["dangerous"], true);
+  EXPECT_EQ(cdr["released_by"], "caller");
+  EXPECT_EQ(cdr["agent"], "1023");
 }
 
 TEST_F(call_flow, a_call_to_an_unknown_number_is_refused_and_nothing_is_recorded) {
