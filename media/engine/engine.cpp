@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -88,6 +89,7 @@ struct engine::thread {
   // holds up every socket's packets; a session's own tick stays exactly 20 ms apart.
   uint64_t subtick = 0, missed_subticks = 0;
   unsigned next_phase = 0;
+  std::array<std::vector<detail::session*>, 4> by_phase;  // the sessions of each sub-tick
   unsigned tick_phases() const { return std::clamp(config.tick_phases, 1u, 4u); }
 
   explicit thread(const engine_config& c) : config(c) {}
@@ -164,11 +166,15 @@ struct engine::thread {
     auto it = sessions.find(c.session);
     detail::session* s = it == sessions.end() ? nullptr : it->second.get();
     switch (c.what) {
-      case command::kind::create:
-        sessions[c.session] = std::make_unique<detail::session>(c.session, c.mix_rate, std::move(c.sink), config);
-        sessions[c.session]->set_tick_phase(next_phase++ % tick_phases());
+      case command::kind::create: {
+        auto& slot = sessions[c.session];
+        if (slot) return;  // ids are unique; never replace a live session
+        slot = std::make_unique<detail::session>(c.session, c.mix_rate, std::move(c.sink), config);
+        slot->set_tick_phase(next_phase++ % tick_phases());
+        by_phase[slot->tick_phase()].push_back(slot.get());
         ++local.sessions;
         return;
+      }
       case command::kind::add_leg: {
         detail::leg* l = s ? s->add_leg(c.role, c.rtp_fd, c.rtcp_fd, c.ipv6) : nullptr;
         if (l) {
@@ -208,6 +214,8 @@ struct engine::thread {
           }
         auto owned = std::move(it->second);
         sessions.erase(it);
+        auto& phase = by_phase[owned->tick_phase()];
+        phase.erase(std::find(phase.begin(), phase.end(), owned.get()));
         --local.sessions;
         // The session's own sink delivers its last event.
         owned->deliver(std::move(e));
@@ -278,8 +286,7 @@ struct engine::thread {
     for (uint64_t k = 0; k < run; ++k) {
       int64_t now = mono_ns();
       const unsigned phase = subtick++ % phases;
-      for (auto& [id, s] : sessions)
-        if (s->tick_phase() == phase) s->tick(now, local);
+      for (detail::session* s : by_phase[phase]) s->tick(now, local);
       if (phase == phases - 1) ++local.ticks;
     }
     int64_t wall = mono_ns();

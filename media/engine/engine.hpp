@@ -13,6 +13,17 @@
 // to the session's mix rate, RTCP SR/RR with loss and jitter both ways, RFC 4733 DTMF in
 // and out, a stream timeout when the peer goes silent at the packet level. Continuous
 // SSRC/sequence/timestamp for the life of a leg across re-INVITEs, prompts and bridging.
+//
+// The per-tick path, cheapest first: a leg that hears exactly one other leg at gain 1 (a
+// plain bridge: no playback, no supervisor heard, no mix change ramping) on the same
+// G.711 law at 20 ms is sent that leg's payload as it left the jitter buffer (G.711 pass-
+// through); a lost frame is still concealed and encoded. A received frame is decoded only
+// when something needs its PCM: a leg that mixes it, the tap, the recording, in-band DTMF.
+// Speech activity (dead air, talk-over) reads 40 samples per frame, so a forwarded frame
+// is only partly decoded. The jitter buffer plays a packet on the first tick after it
+// arrives while the jitter is low (rtp/jitter_buffer.hpp). Legs' sockets stay unconnected:
+// a connected UDP socket drops datagrams from any other source, and symmetric RTP must
+// see a NAT's new source to relatch.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -46,9 +57,11 @@ struct engine_config {
   uint32_t talk_over_ms = 1000;
   std::chrono::milliseconds rtcp_interval{5000};
   int opus_complexity = 5;
-  // Each 20 ms tick is split in this many sub-ticks (1-4); sessions take turns, a quarter
-  // each at 4, so the thread's work per wake-up is a quarter of a burst.
-  unsigned tick_phases = 4;
+  // Sub-ticks per 20 ms (1-4): sessions take turns, a quarter each at 4, so one wake-up
+  // does a quarter of the work. Measured (docs/PERFORMANCE.md): 4 did not lower the
+  // transcoded output jitter (near saturation it raised it: a sub-tick overruns its 5 ms
+  // and the next one is late), so the default stays one burst per 20 ms.
+  unsigned tick_phases = 1;
   std::string cname = "hotline";
 };
 

@@ -165,8 +165,8 @@ class session {
   std::vector<int16_t> tap_pcm_;
   uint32_t tap_ts_ = 0;
   std::vector<std::byte> packet_;  // scratch for building packets
-  std::vector<leg_report> closed_reports_;
-  std::shared_ptr<record::recording> recording_;  // legs closed before the session
+  std::vector<leg_report> closed_reports_;  // legs closed before the session
+  std::shared_ptr<record::recording> recording_;
 };
 
 }  // namespace hotline::media::detail

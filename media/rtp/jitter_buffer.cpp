@@ -43,8 +43,9 @@ void jitter_buffer::update_jitter(uint32_t timestamp, uint64_t arrival) {
   }
   last_ts_ = timestamp;
   last_arrival_ = arrival;
-  // Target: enough frames to cover ~3 jitters above the floor, within the limits.
-  auto from_jitter = static_cast<uint32_t>(std::ceil(3.0 * stats_.jitter_samples / config_.frame_samples));
+  // Target: enough frames to cover ~3 jitters above the floor, within the limits. Rounded,
+  // not ceiled: a jitter of a few samples must not cost a whole frame (20 ms) of delay.
+  auto from_jitter = static_cast<uint32_t>(std::lround(3.0 * stats_.jitter_samples / config_.frame_samples));
   stats_.target_delay_frames =
       std::clamp(config_.min_delay_frames + from_jitter, config_.min_delay_frames, config_.max_delay_frames);
 }
@@ -57,6 +58,7 @@ void jitter_buffer::restart() {
   playing_ = false;
   have_first_ = false;
   last_ts_.reset();
+  last_lost_ts_.reset();
   underruns_in_row_ = 0;
   surplus_ticks_ = 0;
 }
@@ -74,11 +76,19 @@ jitter_buffer::insert_result jitter_buffer::insert(uint16_t sequence, uint32_t t
       restart();
       result = insert_result::reset;
     } else if (ahead < 0) {
-      if (playing_) {
+      if (playing_ && last_lost_ts_ == timestamp && ts_diff(next_ts_, timestamp) == config_.frame_samples &&
+          depth() + 1 < config_.max_delay_frames) {
+        // Just missed its tick (played as lost an instant ago): the playout point was too
+        // close to the arrivals. Play it next, one frame later than planned from now on.
+        next_ts_ = timestamp;
+        last_lost_ts_.reset();
+        ++stats_.rewound;
+      } else if (playing_) {
         ++stats_.late;
         return insert_result::late;
+      } else {
+        next_ts_ = timestamp;  // still filling: an earlier packet moves the start back
       }
-      next_ts_ = timestamp;  // still filling: an earlier packet moves the start back
     }
   }
   update_jitter(timestamp, arrival_samples);
@@ -100,9 +110,17 @@ jitter_buffer::insert_result jitter_buffer::insert(uint16_t sequence, uint32_t t
 }
 
 std::optional<jitter_buffer::frame> jitter_buffer::pop() {
-  if (!have_first_) return std::nullopt;
+  frame f;
+  if (!pop(f)) return std::nullopt;
+  return f;
+}
+
+bool jitter_buffer::pop(frame& f) {
+  f.lost = false;
+  f.payload.clear();
+  if (!have_first_) return false;
   if (!playing_) {
-    if (depth() < stats_.target_delay_frames) return std::nullopt;
+    if (depth() < stats_.target_delay_frames) return false;
     playing_ = true;
     surplus_ticks_ = 0;
   }
@@ -111,10 +129,9 @@ std::optional<jitter_buffer::frame> jitter_buffer::pop() {
   if (depth() + 1 < stats_.target_delay_frames && ++stretch_ticks_ >= 10) {
     stretch_ticks_ = 0;
     ++stats_.stretched;
-    frame f;
     f.lost = true;
     f.timestamp = next_ts_;
-    return f;
+    return true;
   }
   // Shed delay the network no longer needs, one frame per second at most.
   if (depth() > stats_.target_delay_frames + 2) {
@@ -131,18 +148,19 @@ std::optional<jitter_buffer::frame> jitter_buffer::pop() {
   } else {
     surplus_ticks_ = 0;
   }
-  frame f;
   f.timestamp = next_ts_;
   slot& s = slot_for(next_ts_);
   if (s.filled && s.timestamp == next_ts_) {
-    f.payload = std::move(s.payload);
+    std::swap(f.payload, s.payload);  // the slot keeps the caller's old buffer for reuse
     s.payload.clear();
     s.filled = false;
     ++stats_.played;
     underruns_in_row_ = 0;
+    last_lost_ts_.reset();
   } else {
     f.lost = true;
     ++stats_.lost;
+    last_lost_ts_ = next_ts_;
     if (ts_diff(next_ts_, newest_ts_) >= 0 && ++underruns_in_row_ >= pause_after_underruns) {
       // Nothing for half a second: the far end paused (DTX, hold). Rebuffer on the
       // next packet instead of counting every tick as a loss.
@@ -151,11 +169,12 @@ std::optional<jitter_buffer::frame> jitter_buffer::pop() {
       last_ts_.reset();
       underruns_in_row_ = 0;
       stats_.lost -= pause_after_underruns;
-      return std::nullopt;
+      last_lost_ts_.reset();
+      return false;
     }
   }
   next_ts_ += config_.frame_samples;
-  return f;
+  return true;
 }
 
 }  // namespace hotline::rtp

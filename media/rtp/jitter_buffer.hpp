@@ -2,8 +2,12 @@
 // An adaptive jitter buffer for one receiving leg. The media thread inserts packets as
 // they arrive and pops one frame per 20 ms tick. Missing frames come out as `lost`, so
 // the decoder conceals them (Opus PLC/FEC, G.711 repeat-and-fade). The target delay
-// follows the measured interarrival jitter (RFC 3550 §6.4.1); surplus delay is shed one
-// frame at a time, an underrun grows it. Single-threaded (its media thread); no locks.
+// follows the measured interarrival jitter (RFC 3550 §6.4.1): one frame while the jitter
+// is low (under ~1/6 frame), one more per third of a frame of jitter; surplus delay is
+// shed one frame at a time. An underrun grows it: a packet that arrives just after its
+// slot was played as lost is played next instead of dropped (the playout point moves one
+// frame back), so a stream whose packets land close to the tick settles one frame later.
+// Single-threaded (its media thread); no locks.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -15,7 +19,7 @@ namespace hotline::rtp {
 struct jitter_config {
   uint32_t clock_rate = 8000;
   uint32_t frame_samples = 160;  // 20 ms at 8 kHz
-  uint32_t min_delay_frames = 2;
+  uint32_t min_delay_frames = 1;  // at low jitter: the next tick after the packet
   uint32_t max_delay_frames = 12;  // 240 ms
   size_t capacity = 64;            // frames held at most; beyond, the oldest go
 };
@@ -23,6 +27,7 @@ struct jitter_config {
 struct jitter_stats {
   uint64_t received = 0, played = 0, lost = 0, late = 0, duplicates = 0, resets = 0;
   uint64_t stretched = 0;          // concealment frames played to grow the delay
+  uint64_t rewound = 0;            // late packets played after their concealment (delay +1 frame)
   uint64_t dropped_for_delay = 0;  // frames skipped to shrink it
   double jitter_samples = 0;  // RFC 3550 interarrival jitter, timestamp units
   uint32_t target_delay_frames = 0;
@@ -45,6 +50,9 @@ class jitter_buffer {
   };
   // One frame per tick, or nullopt while the buffer is still filling (play silence).
   std::optional<frame> pop();
+  // The same without allocating: `out`'s payload buffer is swapped with the slot's, so
+  // buffers are recycled. False while the buffer is still filling.
+  bool pop(frame& out);
 
   // The payload the next pop() will play, if it is already here (empty otherwise): a
   // lost frame is recovered from the next packet's Opus FEC data.
@@ -75,6 +83,7 @@ class jitter_buffer {
   uint32_t underruns_in_row_ = 0;
   uint32_t surplus_ticks_ = 0;
   uint32_t stretch_ticks_ = 0;
+  std::optional<uint32_t> last_lost_ts_;  // the frame last played as lost (an underrun)
   jitter_stats stats_;
 };
 

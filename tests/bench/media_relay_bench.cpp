@@ -4,6 +4,7 @@
 //   build/release/tests/bench/media_relay_bench [--scenarios=g711,opus,full] [--seconds=6]
 //       [--warmup=1.5] [--runs=1] [--g711-calls=200,400,...] [--opus-calls=...] [--full-calls=...]
 //       [--relays=hotline,rtpengine] [--relay-cpu=1] [--generator-cpu=0] [--realtime]
+//       [--tick-phases=4]   (engine_config::tick_phases: sub-ticks per 20 ms; 1 = one burst)
 //
 // Scenarios (a call = a caller endpoint and a callee/agent endpoint, 20 ms packets both ways):
 //   g711  PCMU both sides. Hotline: a session, caller and agent legs PCMU, mix = bridge.
@@ -71,6 +72,7 @@ struct options {
   int runs = 1;
   int relay_cpu = 1, generator_cpu = 0;
   bool realtime = false;  // the generator SCHED_FIFO: sends on time on a shared machine
+  unsigned tick_phases = media::engine_config{}.tick_phases;
   std::map<scenario, std::vector<int>> calls{{scenario::g711, {200, 300, 400, 500, 600, 700, 800}},
                                              {scenario::opus, {25, 50, 75, 100, 150, 200, 250}},
                                              {scenario::full, {50, 100, 200, 300}}};
@@ -156,9 +158,10 @@ struct engine_totals {  // from the sessions' closing reports
   uint64_t sessions = 0, received = 0, lost = 0, concealed = 0, late_ticks = 0;
 };
 
-[[noreturn]] void run_engine_child(int ctl, int cpu) {
+[[noreturn]] void run_engine_child(int ctl, int cpu, unsigned tick_phases) {
   pin_to(cpu);
   media::engine_config c;
+  c.tick_phases = tick_phases;
   c.threads = 1;
   c.bind_v4 = "127.0.0.1";
   c.bind_v6 = "";
@@ -232,13 +235,13 @@ struct engine_totals {  // from the sessions' closing reports
 class hotline_relay {
  public:
   // Forks before the parent starts any thread.
-  explicit hotline_relay(int cpu) {
+  hotline_relay(int cpu, unsigned tick_phases) {
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
     pid_ = fork();
     if (pid_ == 0) {
       ::close(sv[0]);
-      run_engine_child(sv[1], cpu);
+      run_engine_child(sv[1], cpu, tick_phases);
     }
     ::close(sv[1]);
     in_ = fdopen(sv[0], "r");
@@ -530,6 +533,7 @@ int main(int argc, char** argv) {
     else if (key == "--relay-cpu") o.relay_cpu = std::stoi(val);
     else if (key == "--generator-cpu") o.generator_cpu = std::stoi(val);
     else if (key == "--realtime") o.realtime = true;
+    else if (key == "--tick-phases") o.tick_phases = static_cast<unsigned>(std::stoul(val));
     else if (key == "--g711-calls") o.calls[scenario::g711] = ints();
     else if (key == "--opus-calls") o.calls[scenario::opus] = ints();
     else if (key == "--full-calls") o.calls[scenario::full] = ints();
@@ -548,7 +552,7 @@ int main(int argc, char** argv) {
   bool want_hotline = std::count(o.relays.begin(), o.relays.end(), "hotline") > 0;
   bool want_rtpengine = std::count(o.relays.begin(), o.relays.end(), "rtpengine") > 0;
   std::unique_ptr<hotline_relay> hl;
-  if (want_hotline) hl = std::make_unique<hotline_relay>(o.relay_cpu);  // fork before any thread
+  if (want_hotline) hl = std::make_unique<hotline_relay>(o.relay_cpu, o.tick_phases);  // fork before any thread
   pin_to(o.generator_cpu);
   std::unique_ptr<rtpengine_relay> re;
   if (want_rtpengine) {

@@ -91,6 +91,24 @@ TEST(jitter_buffer, delay_grows_with_jitter_and_shrinks_when_it_calms) {
   EXPECT_LE(s.jb.depth(), s.jb.stats().target_delay_frames + 3);
 }
 
+TEST(jitter_buffer, low_jitter_plays_after_one_frame_and_an_underrun_grows_the_delay) {
+  stream s;
+  s.send(0, 0);
+  auto first = s.jb.pop();
+  ASSERT_TRUE(first && !first->lost) << "one frame buffered is enough at low jitter";
+  auto missed = s.jb.pop();  // packet 1 is a little late: its slot is concealed
+  ASSERT_TRUE(missed && missed->lost);
+  EXPECT_EQ(s.send(1, 170), jitter_buffer::insert_result::queued) << "played next, not dropped";
+  EXPECT_EQ(s.jb.stats().rewound, 1u);
+  auto late = s.jb.pop();
+  ASSERT_TRUE(late && !late->lost);
+  EXPECT_EQ(seq_of(late->payload), static_cast<uint16_t>(s.seq0 + 1));
+  s.send(2, 330);
+  auto next = s.jb.pop();
+  ASSERT_TRUE(next && !next->lost);
+  EXPECT_EQ(seq_of(next->payload), static_cast<uint16_t>(s.seq0 + 2));
+}
+
 TEST(jitter_buffer, a_timestamp_jump_restarts_and_a_pause_rebuffers) {
   stream s;
   for (uint16_t n = 0; n < 10; ++n) {
