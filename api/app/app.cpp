@@ -139,6 +139,16 @@ class application_impl final : public application {
       }
       roster = std::move(std::get<std::vector<calls::agent_record>>(r));
     }
+    if (!cfg_.calls.queues_file.empty()) {
+      auto text = read_file(cfg_.calls.queues_file, error);
+      if (!text) return false;
+      auto q = api::parse_queues(*text);
+      if (auto* e = std::get_if<std::string>(&q)) {
+        error = cfg_.calls.queues_file + ": " + *e;
+        return false;
+      }
+      o.queues = std::move(std::get<std::vector<acd::queue_config>>(q));
+    }
     media::engine_config mc;
     mc.threads = cfg_.media.threads;
     mc.bind_v4 = cfg_.media.bind;

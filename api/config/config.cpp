@@ -216,6 +216,9 @@ const std::vector<section>& schema() {
                          "ivr_file", "JSON IVR tree (docs/calls.md); empty = the embedded 12333 menu."),
                      text_field<&c::calls, &calls_section::agents_file>(
                          "agents_file", "JSON agent roster (docs/calls.md); empty = none."),
+                     text_field<&c::calls, &calls_section::queues_file>(
+                         "queues_file", "JSON queue settings: strategy, hours, overflow, alarms (docs/calls.md);\n"
+                                        "empty = defaults for every queue the IVR names."),
                      int_field<&c::calls, &calls_section::record>(
                          "record", "1 = record every bridged call (N-42) in data_dir/recordings.", 0, 1),
                      int_field<&c::calls, &calls_section::survey_timeout_s>(

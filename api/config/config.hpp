@@ -57,6 +57,7 @@ struct calls_section {
   uint32_t enabled = 1;            // 0: inbound calls get 480 (SIP registrar only)
   std::string ivr_file;            // JSON IVR tree; empty: the embedded 12333 menu
   std::string agents_file;         // JSON roster; empty: no agents until one is added
+  std::string queues_file;         // JSON queue settings; empty: defaults per IVR skill
   uint32_t record = 1;             // N-42: stereo Ogg Opus per bridged call in data_dir/recordings
   uint32_t survey_timeout_s = 8;   // N-16
   uint32_t announce_interval_s = 30;  // N-18 position / expected wait
