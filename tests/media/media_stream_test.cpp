@@ -73,23 +73,39 @@ struct media_engine : ::testing::Test {
     c.port_max = 42999;
     return c;
   }
-  uint16_t open(media::engine& e, media::session_id s, leg_role r) {
-    auto m = e.open_leg(s, r, false, "127.0.0.1");
+};
+
+// A started engine with one session; `join` puts a scripted peer on a leg.
+struct running {
+  media::engine eng;
+  events ev;
+  media::session_id s = 0;
+  explicit running(const media::engine_config& c, uint32_t mix_rate = 8000) : eng(c) {
+    EXPECT_FALSE(eng.start());
+    s = eng.create_session(mix_rate, ev.sink());
+  }
+  uint16_t open(leg_role r) {
+    auto m = eng.open_leg(s, r, false, "127.0.0.1");
     EXPECT_TRUE(std::holds_alternative<sdp::local_media>(m)) << std::get<std::string>(m);
     return std::get<sdp::local_media>(m).port;
+  }
+  // The peer sends to the leg's port, the leg to the peer (PCMU unless `n` says otherwise).
+  void join(rtp_peer& peer, leg_role r, std::optional<sdp::negotiated> n = std::nullopt) {
+    peer.target(open(r));
+    eng.configure_leg(s, r, n ? *n : pcmu_to(peer.port()));
+  }
+  media_event close() {
+    eng.close_session(s);
+    EXPECT_TRUE(ev.wait(media_event::kind::closed));
+    return ev.last(media_event::kind::closed);
   }
 };
 
 TEST_F(media_engine, g711_bridge_carries_audio_both_ways_with_a_continuous_stream) {
-  media::engine eng(config());
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(config());
   rtp_peer caller, agent;
-  caller.target(open(eng, s, leg_role::caller));
-  agent.target(open(eng, s, leg_role::agent));
-  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
-  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));
+  r.join(caller, leg_role::caller);
+  r.join(agent, leg_role::agent);
   std::thread t([&] { agent.stream_pcmu(tone(1000, 8000, 1), 2.0); });
   caller.stream_pcmu(tone(440, 8000, 1), 2.0);
   t.join();
@@ -114,9 +130,7 @@ TEST_F(media_engine, g711_bridge_carries_audio_both_ways_with_a_continuous_strea
     EXPECT_EQ(pk[i].h.timestamp - pk[i - 1].h.timestamp, 160u) << i;
     EXPECT_FALSE(pk[i].h.marker);
   }
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
-  auto closed = ev.last(media_event::kind::closed);
+  auto closed = r.close();
   ASSERT_EQ(closed.reports.size(), 2u);
   EXPECT_GE(closed.reports[0].packets_received, 95u);
   EXPECT_EQ(closed.reports[0].codec, "PCMU");
@@ -124,14 +138,12 @@ TEST_F(media_engine, g711_bridge_carries_audio_both_ways_with_a_continuous_strea
 }
 
 TEST_F(media_engine, pcmu_caller_and_opus_agent_are_transcoded_at_the_callers_bandwidth) {
-  media::engine eng(config());
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(config());
+  auto& eng = r.eng;
+  auto s = r.s;
   rtp_peer caller, agent;
-  caller.target(open(eng, s, leg_role::caller));
-  agent.target(open(eng, s, leg_role::agent));
-  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  r.join(caller, leg_role::caller);
+  agent.target(r.open(leg_role::agent));
   eng.configure_leg(s, leg_role::agent, opus_to(agent.port()), 4000);
   caller.stream_pcmu(tone(440, 8000, 1), 2.0);
   agent.collect(200ms);
@@ -144,18 +156,14 @@ TEST_F(media_engine, pcmu_caller_and_opus_agent_are_transcoded_at_the_callers_ba
   auto pcm = agent.opus_audio(111, 48000);
   ASSERT_GT(pcm.size(), 48000u);
   EXPECT_GT(tone_share(std::span(pcm).subspan(pcm.size() / 2, 24000), 440, 48000), 0.7);
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  r.close();
 }
 
 TEST_F(media_engine, srtp_legs_encrypt_and_count_forgeries_without_playing_them) {
-  media::engine eng(config());
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(config());
+  auto& eng = r.eng;
+  auto s = r.s;
   rtp_peer caller, agent;
-  caller.target(open(eng, s, leg_role::caller));
-  agent.target(open(eng, s, leg_role::agent));
   auto keyed = [](uint16_t port, char ours, char theirs) {
     sdp::negotiated n = pcmu_to(port);
     n.local_crypto = sdp::crypto{1, sdp::crypto_suite::aes_cm_128_hmac_sha1_80, "", std::string(40, ours), "", "", ""};
@@ -163,8 +171,9 @@ TEST_F(media_engine, srtp_legs_encrypt_and_count_forgeries_without_playing_them)
     return n;
   };
   auto caller_leg = keyed(caller.port(), 'A', 'B');  // engine encrypts with A, the phone with B
+  caller.target(r.open(leg_role::caller));
   eng.configure_leg(s, leg_role::caller, caller_leg);
-  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));  // the agent leg stays plain
+  r.join(agent, leg_role::agent);  // the agent leg stays plain
   auto key = [](const sdp::crypto& c) { return *sdp::decode_key_salt(c); };
   caller.srtp_out.emplace(std::get<0>(rtp::srtp_session::create(caller_leg.remote_crypto->suite, key(*caller_leg.remote_crypto),
                                                                  rtp::srtp_session::direction::outbound)));
@@ -193,20 +202,17 @@ TEST_F(media_engine, srtp_legs_encrypt_and_count_forgeries_without_playing_them)
   auto to_caller = caller.pcmu_audio();
   ASSERT_GT(to_caller.size(), 4000u);
   EXPECT_GT(tone_share(std::span(to_caller).subspan(to_caller.size() / 2, 2000), 1000, 8000), 0.8);
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
-  auto closed = ev.last(media_event::kind::closed);
+  auto closed = r.close();
   EXPECT_TRUE(closed.reports[0].srtp);
   EXPECT_EQ(closed.reports[0].srtp_auth_failures, 5u);
 }
 
 TEST_F(media_engine, symmetric_rtp_sends_where_the_peer_really_sends_from) {
-  media::engine eng(config());
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(config());
+  auto& eng = r.eng;
+  auto s = r.s;
   rtp_peer behind_nat, sdp_says;
-  uint16_t local = open(eng, s, leg_role::caller);
+  uint16_t local = r.open(leg_role::caller);
   behind_nat.target(local);
   eng.configure_leg(s, leg_role::caller, pcmu_to(sdp_says.port()));  // SDP names a private address:port
   eng.play(s, std::make_shared<media::pcm_clip>(media::pcm_clip{8000, tone(440, 8000, 2)}), {leg_role::caller});
@@ -217,20 +223,18 @@ TEST_F(media_engine, symmetric_rtp_sends_where_the_peer_really_sends_from) {
   // Before the first packet the SDP's address was all there was.
   EXPECT_LT(sdp_says.rtp_with_pt(0).size(), 10u);
   EXPECT_EQ(behind_nat.last_from_port, local);  // and from the port we advertised (symmetric)
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  r.close();
 }
 
 TEST_F(media_engine, silent_leg_raises_stream_timeout_and_resumes) {
   auto c = config();
   c.stream_timeout = 300ms;
-  media::engine eng(c);
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(c);
+  auto& eng = r.eng;
+  auto& ev = r.ev;
+  auto s = r.s;
   rtp_peer caller;
-  caller.target(open(eng, s, leg_role::caller));
-  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  r.join(caller, leg_role::caller);
   ASSERT_TRUE(ev.wait(media_event::kind::stream_timeout, 1, 2s));
   EXPECT_EQ(ev.last(media_event::kind::stream_timeout).leg, leg_role::caller);
   caller.stream_pcmu(tone(440, 8000, 1), 0.2);
@@ -241,18 +245,16 @@ TEST_F(media_engine, silent_leg_raises_stream_timeout_and_resumes) {
   eng.configure_leg(s, leg_role::caller, held);
   std::this_thread::sleep_for(700ms);
   EXPECT_EQ(ev.count(media_event::kind::stream_timeout), 1u);
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  r.close();
 }
 
 TEST_F(media_engine, rfc4733_digits_in_and_out) {
-  media::engine eng(config());
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(config());
+  auto& eng = r.eng;
+  auto& ev = r.ev;
+  auto s = r.s;
   rtp_peer caller;
-  caller.target(open(eng, s, leg_role::caller));
-  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  r.join(caller, leg_role::caller);
   // The caller presses 5 for 120 ms: start, updates, three end packets (one timestamp).
   for (int i = 1; i <= 6; ++i) {
     rtp::telephone_event te{5, i == 6, 10, static_cast<uint16_t>(i * 160)};
@@ -287,22 +289,17 @@ TEST_F(media_engine, rfc4733_digits_in_and_out) {
   EXPECT_EQ(ends[0].first, '1');
   EXPECT_EQ(ends[3].first, '#');
   EXPECT_EQ(ends[0].second, 800);  // 100 ms at 8 kHz
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  r.close();
 }
 
 TEST_F(media_engine, listen_whisper_and_barge_decide_who_hears_the_supervisor) {
-  media::engine eng(config());
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(config());
+  auto& eng = r.eng;
+  auto s = r.s;
   rtp_peer caller, agent, lead;
-  caller.target(open(eng, s, leg_role::caller));
-  agent.target(open(eng, s, leg_role::agent));
-  lead.target(open(eng, s, leg_role::supervisor));
-  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
-  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));
-  eng.configure_leg(s, leg_role::supervisor, pcmu_to(lead.port()));
+  r.join(caller, leg_role::caller);
+  r.join(agent, leg_role::agent);
+  r.join(lead, leg_role::supervisor);
   auto run = [&](mix::mode m) {
     eng.set_mix(s, mix::preset(m));
     caller.packets.clear();
@@ -330,21 +327,16 @@ TEST_F(media_engine, listen_whisper_and_barge_decide_who_hears_the_supervisor) {
   run(mix::mode::barge);  // everyone hears everyone
   EXPECT_GT(share(caller, 1700), 0.2);
   EXPECT_GT(share(caller, 1000), 0.2);
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  r.close();
 }
 
 TEST_F(media_engine, a_prompt_plays_only_into_the_legs_it_is_sent_to) {
-  media::engine eng(config());
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(16000, ev.sink());  // a wideband session: the 8 kHz clip is resampled
+  running r(config(), 16000);  // a wideband session: the 8 kHz clip is resampled
+  auto& ev = r.ev;
   rtp_peer caller, agent;
-  caller.target(open(eng, s, leg_role::caller));
-  agent.target(open(eng, s, leg_role::agent));
-  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
-  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));
-  eng.play(s, std::make_shared<media::pcm_clip>(media::pcm_clip{8000, tone(600, 8000, 1.0)}), {leg_role::caller});
+  r.join(caller, leg_role::caller);
+  r.join(agent, leg_role::agent);
+  r.eng.play(r.s, std::make_shared<media::pcm_clip>(media::pcm_clip{8000, tone(600, 8000, 1.0)}), {leg_role::caller});
   ASSERT_TRUE(ev.wait(media_event::kind::playback_done, 1, 3s));
   caller.collect(100ms);
   agent.collect(100ms);
@@ -352,20 +344,15 @@ TEST_F(media_engine, a_prompt_plays_only_into_the_legs_it_is_sent_to) {
   ASSERT_GT(c.size(), 8000u);
   EXPECT_GT(tone_share(std::span(c).subspan(2000, 4000), 600, 8000), 0.8);
   EXPECT_LT(rms(agent.pcmu_audio()), 50) << "the agent hears nothing of the caller's prompt";
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  r.close();
 }
 
 TEST_F(media_engine, rtcp_reports_flow_both_ways_with_loss_and_round_trip) {
   auto c = config();
   c.rtcp_interval = 200ms;
-  media::engine eng(c);
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(c);
   rtp_peer caller;
-  caller.target(open(eng, s, leg_role::caller));
-  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
+  r.join(caller, leg_role::caller);
   std::srand(7);
   caller.stream_pcmu(tone(440, 8000, 1), 1.5, 0.1);  // 10 % lost on the way in
   // The engine's SR: its own stream, and a block about ours with the loss it saw.
@@ -396,9 +383,7 @@ TEST_F(media_engine, rtcp_reports_flow_both_ways_with_loss_and_round_trip) {
   buf.resize(rtp::build_rtcp(rr, "phone", buf));
   caller.send_raw(buf, true);
   std::this_thread::sleep_for(100ms);
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
-  auto closed = ev.last(media_event::kind::closed);
+  auto closed = r.close();
   const auto& q = closed.reports[0].quality;
   EXPECT_GT(q.packets_lost, 3);
   EXPECT_EQ(q.peer_reports, 1u);
@@ -412,15 +397,11 @@ TEST_F(media_engine, dead_air_is_reported_when_both_sides_are_silent) {
   auto c = config();
   c.dead_air_ms = 400;
   c.talk_over_ms = 300;
-  media::engine eng(c);
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(c);
+  auto& ev = r.ev;
   rtp_peer caller, agent;
-  caller.target(open(eng, s, leg_role::caller));
-  agent.target(open(eng, s, leg_role::agent));
-  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
-  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));
+  r.join(caller, leg_role::caller);
+  r.join(agent, leg_role::agent);
   std::thread t([&] { agent.stream_pcmu(tone(1000, 8000, 1), 1.0); });
   caller.stream_pcmu(tone(440, 8000, 1), 1.0);  // both talk: talk-over, no dead air
   t.join();
@@ -430,20 +411,17 @@ TEST_F(media_engine, dead_air_is_reported_when_both_sides_are_silent) {
   caller.stream_pcmu(std::vector<int16_t>(160, 0), 1.0);  // silence from both
   t2.join();
   EXPECT_TRUE(ev.wait(media_event::kind::dead_air, 1, 1s));
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
-  auto closed = ev.last(media_event::kind::closed);
+  auto closed = r.close();
   EXPECT_GE(closed.activity.dead_air_ms, 400u);
   EXPECT_GE(closed.activity.caller_speech_ms, 800u);
 }
 
 TEST_F(media_engine, hold_and_resume_keep_ssrc_sequence_and_timestamp_continuous) {
-  media::engine eng(config());
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(config());
+  auto& eng = r.eng;
+  auto s = r.s;
   rtp_peer caller;
-  caller.target(open(eng, s, leg_role::caller));
+  caller.target(r.open(leg_role::caller));
   auto n = pcmu_to(caller.port());
   eng.configure_leg(s, leg_role::caller, n);
   caller.collect(300ms);
@@ -471,20 +449,16 @@ TEST_F(media_engine, hold_and_resume_keep_ssrc_sequence_and_timestamp_continuous
     }
   }
   EXPECT_GT(gap, 0u);
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  r.close();
 }
 
 TEST_F(media_engine, the_tap_delivers_opus_of_both_parties) {
-  media::engine eng(config());
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(config());
+  auto& eng = r.eng;
+  auto s = r.s;
   rtp_peer caller, agent;
-  caller.target(open(eng, s, leg_role::caller));
-  agent.target(open(eng, s, leg_role::agent));
-  eng.configure_leg(s, leg_role::caller, pcmu_to(caller.port()));
-  eng.configure_leg(s, leg_role::agent, pcmu_to(agent.port()));
+  r.join(caller, leg_role::caller);
+  r.join(agent, leg_role::agent);
   std::mutex m;
   std::vector<std::vector<std::byte>> frames;
   eng.set_tap(s, [&](std::span<const std::byte> opus, uint32_t) {
@@ -494,8 +468,7 @@ TEST_F(media_engine, the_tap_delivers_opus_of_both_parties) {
   std::thread t([&] { agent.stream_pcmu(tone(1000, 8000, 1), 1.0); });
   caller.stream_pcmu(tone(440, 8000, 1), 1.0);
   t.join();
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  r.close();
   std::lock_guard l(m);
   ASSERT_GT(frames.size(), 40u);
   int err = 0;
@@ -516,17 +489,16 @@ TEST_F(media_engine, port_range_exhaustion_is_a_clear_error) {
   auto c = config();
   c.port_min = 43000;
   c.port_max = 43003;  // two pairs
-  media::engine eng(c);
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(c);
+  auto& eng = r.eng;
+  auto& ev = r.ev;
+  auto s = r.s;
   EXPECT_TRUE(std::holds_alternative<sdp::local_media>(eng.open_leg(s, leg_role::caller, false, "127.0.0.1")));
   EXPECT_TRUE(std::holds_alternative<sdp::local_media>(eng.open_leg(s, leg_role::agent, false, "127.0.0.1")));
   auto third = eng.open_leg(s, leg_role::supervisor, false, "127.0.0.1");
   ASSERT_TRUE(std::holds_alternative<std::string>(third));
   EXPECT_NE(std::get<std::string>(third).find("no free media port"), std::string::npos);
-  eng.close_session(s);
-  ASSERT_TRUE(ev.wait(media_event::kind::closed));
+  r.close();
   // Closed legs give their ports back.
   auto s2 = eng.create_session(8000, ev.sink());
   EXPECT_TRUE(std::holds_alternative<sdp::local_media>(eng.open_leg(s2, leg_role::caller, false, "127.0.0.1")));
@@ -539,12 +511,12 @@ namespace hotline::test {
 namespace {
 
 TEST_F(media_engine, inband_tones_on_a_g711_trunk_without_telephone_event_are_detected) {
-  media::engine eng(config());
-  ASSERT_FALSE(eng.start());
-  events ev;
-  auto s = eng.create_session(8000, ev.sink());
+  running r(config());
+  auto& eng = r.eng;
+  auto& ev = r.ev;
+  auto s = r.s;
   rtp_peer trunk;
-  trunk.target(open(eng, s, leg_role::caller));
+  trunk.target(r.open(leg_role::caller));
   auto n = pcmu_to(trunk.port());
   n.telephone_event.reset();  // an old gateway: tones in the audio
   eng.configure_leg(s, leg_role::caller, n);
