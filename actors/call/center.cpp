@@ -101,6 +101,12 @@ class center_impl final : public center {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     while (ctx_->active_calls.load() > 0 && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // The actors hold the context and the context holds their handles: break the cycle so
+    // both can go.
+    std::lock_guard lock(ctx_->refs_mutex);
+    ctx_->refs.clear();
+    ctx_->early.clear();
+    ctx_->acd = caf::actor{};
   }
 
   void attach(sip::service& sip) override { ctx_->sip = &sip; }
