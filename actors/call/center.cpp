@@ -1,3 +1,4 @@
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include <chrono>
@@ -97,10 +98,18 @@ class center_impl final : public center {
       for (auto& [ref, a] : ctx_->refs) live.push_back(a);
     }
     for (auto& a : live) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(ctx_->acd, caf::exit_reason::user_shutdown);
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     while (ctx_->active_calls.load() > 0 && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    {
+      // Wait for the ACD to be gone, and for its last timer (250 ms) to fire into the void:
+      // CAF 0.17's clock would otherwise keep the actor (and this context) past the system.
+      caf::scoped_actor self{ctx_->sys};
+      self->monitor(ctx_->acd);
+      self->send_exit(ctx_->acd, caf::exit_reason::user_shutdown);
+      self->receive([](const caf::down_msg&) {}, caf::after(std::chrono::seconds(2)) >> [] {});
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
     // The actors hold the context and the context holds their handles: break the cycle so
     // both can go.
     std::lock_guard lock(ctx_->refs_mutex);
