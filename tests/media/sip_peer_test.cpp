@@ -66,8 +66,11 @@ TEST_F(sip_peers, lost_packets_are_retransmitted_and_every_call_completes) {
   ASSERT_EQ(r.exit_code, 0) << r.log();
   EXPECT_EQ(r.successful, 40u);
   EXPECT_GT(r.retransmissions, 0u) << "the loss must have caused retransmissions";
+  // Our side's counters may stay at 0 when every loss fell on SIPp's own first sends (it
+  // retransmits; we see each message once): recorded, not asserted (CI saw it happen).
   auto stats = server.sip().stats();
-  EXPECT_GT(stats.transactions.retransmissions_absorbed + stats.transactions.retransmissions_sent, 0u);
+  RecordProperty("server_retransmissions",
+                 std::to_string(stats.transactions.retransmissions_absorbed + stats.transactions.retransmissions_sent));
 }
 
 TEST_F(sip_peers, caller_cancelling_while_it_rings_gets_487) {
