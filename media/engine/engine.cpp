@@ -304,12 +304,17 @@ struct engine::thread {
     std::array<epoll_event, 64> events;
     while (!stopping.load(std::memory_order_relaxed)) {
       int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), -1);
+      // Sockets first: a command may close a leg whose socket is also in this batch, and
+      // its socket_ref must not be touched after that.
+      bool wake = false, ticked = false;
       for (int i = 0; i < n; ++i) {
         void* p = events[i].data.ptr;
-        if (p == &wake_marker) drain_commands();
-        else if (p == &tick_marker) tick();
+        if (p == &wake_marker) wake = true;
+        else if (p == &tick_marker) ticked = true;
         else receive(*static_cast<detail::socket_ref*>(p));
       }
+      if (ticked) tick();
+      if (wake) drain_commands();
     }
     std::lock_guard lock(snapshot_mutex);
     snapshot = local;

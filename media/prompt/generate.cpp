@@ -97,7 +97,9 @@ run_result run(const std::vector<std::string>& args) {
 
 std::optional<prompt_error> speak(const prompt_text& p, const std::filesystem::path& target,
                                   const generate_options& options) {
-  const std::filesystem::path tmp = target.string() + ".tmp";
+  // Per process: two generators on one directory (two test processes, a restart racing
+  // the old process) each write their own file; the rename makes either complete one win.
+  const std::filesystem::path tmp = target.string() + ".tmp." + std::to_string(::getpid());
   std::error_code ec;
   std::filesystem::remove(tmp, ec);
   const run_result r = run({options.espeak, "-v", options.voice, "-s", std::to_string(options.words_per_minute), "-w",
