@@ -41,18 +41,6 @@ void append_host(std::string& out, std::string_view host) {
   }
 }
 
-void append_params(std::string& out, const param_list& params, bool escape) {
-  for (const auto& [name, value] : params) {
-    out += ';';
-    out += name;
-    if (!value.empty()) {
-      out += '=';
-      if (escape) append_escaped(out, value, param_char);
-      else out += value;
-    }
-  }
-}
-
 // A display name is always printed quoted: no token/quoted-string ambiguity (baddn).
 void append_quoted(std::string& out, std::string_view s) {
   out += '"';
@@ -61,6 +49,33 @@ void append_quoted(std::string& out, std::string_view s) {
     out += c;
   }
   out += '"';
+}
+
+// A header parameter's value as a token (RFC 3261 §25.1), a host (received=2001:db8::1,
+// maddr=[::1]) or already a quoted-string is printed as it is; anything else is quoted, so
+// that a comma or a space in it cannot split the header on the next parse (found by
+// sip_message_fuzz: a Via branch holding ", SIP/2.0/UDP ..." became two Vias).
+bool prints_bare(std::string_view v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') return true;
+  for (char c : v) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u)) continue;
+    if (std::string_view("-.!%*_+`'~:[]").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+void append_params(std::string& out, const param_list& params, bool escape) {
+  for (const auto& [name, value] : params) {
+    out += ';';
+    out += name;
+    if (!value.empty()) {
+      out += '=';
+      if (escape) append_escaped(out, value, param_char);
+      else if (prints_bare(value)) out += value;
+      else append_quoted(out, value);
+    }
+  }
 }
 
 }  // namespace
