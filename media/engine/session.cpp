@@ -468,6 +468,8 @@ bool session::pcm_needed(size_t from) const {
   const leg& l = *legs_[from];
   if (l.inband) return true;
   if ((tap_ || recording_) && from < 2) return true;  // both hear caller + agent
+  // After a transfer (N-11) the supervisor's leg takes the agent's place in the recording.
+  if (recording_ && from == 2 && !(legs_[1] && legs_[1]->configured)) return true;
   for (size_t to = 0; to < max_call_legs; ++to) {
     const leg* o = legs_[to].get();
     if (to != from && o && mixes(*o) && mixer_.hears(to, from)) return true;
@@ -551,10 +553,11 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
     if (l->has_input) inputs[i] = l->in_pcm;
     if (mixes(*l)) outputs[i] = l->out_pcm;  // else empty: the mixer skips it
   }
-  // Recording (N-42): what each party said, caller left, agent right; the pool encodes.
+  // Recording (N-42): what each party said, caller left, agent right (or whoever took the
+  // call over by transfer, N-11); the pool encodes.
   if (recording_) {
     leg* c = legs_[0].get();
-    leg* a = legs_[1].get();
+    leg* a = legs_[1] && legs_[1]->configured ? legs_[1].get() : legs_[2].get();
     recording_->write(c && c->has_input ? std::span<const int16_t>(c->in_pcm) : std::span<const int16_t>(),
                       a && a->has_input ? std::span<const int16_t>(a->in_pcm) : std::span<const int16_t>());
   }

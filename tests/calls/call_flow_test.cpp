@@ -318,6 +318,15 @@ TEST_F(call_flow, transfer_to_a_supervisor_and_back_when_nobody_answers) {
   auto cdr = s.call_records()[0];
   EXPECT_EQ(cdr["transfers"], "8010:no answer;8009:answered");
   EXPECT_EQ(cdr["dangerous"], true);
+  // The recording's right channel carries the supervisor after the transfer: the last
+  // second of it is the supervisor's phone's tone, not silence.
+  std::string file(cdr["recording"].as_string());
+  ASSERT_EQ(std::system(("opusdec --quiet " + file + " " + dir.sub("t.wav") + " 2>/dev/null").c_str()), 0);
+  std::string cmd = "sox " + dir.sub("t.wav") + " -n remix 2 trim -1.5 -0.5 stat 2>&1 | awk '/RMS +amplitude/ {print $3}'";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  char buf[64] = {};
+  ASSERT_TRUE(pipe && fgets(buf, sizeof buf, pipe.get()));
+  EXPECT_GT(std::atof(buf), 0.01) << "right channel silent after the transfer";
   EXPECT_EQ(cdr["released_by"], "caller");
   EXPECT_EQ(cdr["agent"], "1023");
 }
