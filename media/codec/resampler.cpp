@@ -46,29 +46,4 @@ size_t resampler::process(std::span<const int16_t> in, std::span<int16_t> out) {
   return want;
 }
 
-size_t resample_clip(std::span<const int16_t> in, uint32_t from_rate, uint32_t to_rate, std::span<int16_t> out) {
-  if (from_rate == to_rate) {
-    size_t n = std::min(in.size(), out.size());
-    std::copy_n(in.begin(), n, out.begin());
-    return n;
-  }
-  int err = 0;
-  SpeexResamplerState* st = speex_resampler_init(1, from_rate, to_rate, 5, &err);
-  if (err != RESAMPLER_ERR_SUCCESS) return 0;
-  speex_resampler_skip_zeros(st);
-  spx_uint32_t in_len = static_cast<spx_uint32_t>(in.size());
-  spx_uint32_t out_len = static_cast<spx_uint32_t>(out.size());
-  speex_resampler_process_int(st, 0, in.data(), &in_len, out.data(), &out_len);
-  // Flush the filter's tail with zeros so the clip's end is not cut.
-  size_t written = out_len;
-  int16_t zeros[256] = {};
-  for (int i = 0; i < 8 && written < out.size(); ++i) {
-    spx_uint32_t zl = 256, ol = static_cast<spx_uint32_t>(out.size() - written);
-    speex_resampler_process_int(st, 0, zeros, &zl, out.data() + written, &ol);
-    written += ol;
-  }
-  speex_resampler_destroy(st);
-  return std::min(written, resampled_size(in.size(), from_rate, to_rate));
-}
-
 }  // namespace hotline::codec

@@ -34,10 +34,4 @@ class resampler {
   uint32_t from_ = 0, to_ = 0;
 };
 
-// One-shot conversion of a whole clip (prompts at load time).
-size_t resample_clip(std::span<const int16_t> in, uint32_t from_rate, uint32_t to_rate, std::span<int16_t> out);
-inline size_t resampled_size(size_t samples, uint32_t from_rate, uint32_t to_rate) {
-  return static_cast<size_t>((static_cast<uint64_t>(samples) * to_rate + from_rate - 1) / from_rate);
-}
-
 }  // namespace hotline::codec

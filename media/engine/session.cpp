@@ -9,6 +9,7 @@
 
 #include "media/codec/g711.hpp"
 #include "media/codec/resampler.hpp"
+#include "media/prompt/library.hpp"
 #include "media/rtp/packet.hpp"
 
 namespace hotline::media::detail {
@@ -236,8 +237,7 @@ void session::play(std::shared_ptr<const pcm_clip> clip, const std::vector<leg_r
     // Prompts should be loaded at the mix rate; a clip that is not is converted once here.
     auto c = std::make_shared<pcm_clip>();
     c->rate = mix_rate_;
-    c->samples.resize(codec::resampled_size(clip->samples.size(), clip->rate, mix_rate_));
-    c->samples.resize(codec::resample_clip(clip->samples, clip->rate, mix_rate_, c->samples));
+    c->samples = prompt::resample_clip(clip->samples, clip->rate, mix_rate_);
     clip = std::move(c);
   }
   clip_ = clip && !clip->samples.empty() ? std::move(clip) : nullptr;
