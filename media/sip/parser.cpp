@@ -81,6 +81,28 @@ bool is_token(std::string_view s) {
   });
 }
 
+// RFC 3261 §25.1: host = hostname / IPv4address / IPv6reference. oSIP takes whatever
+// sits between the delimiters it looks for, so a host can arrive holding a quote, a space
+// or bytes >= 0x80 (found by sip_message_fuzz: a Via host '"   spindle.example.com'
+// opened a quote that, printed back bare, paired with the next quoted parameter and
+// moved the comma between two Vias). A host cannot be quoted or escaped, so one that is
+// not made of host characters is refused here. The characters are checked, not the
+// label rules (a leading '-', a numeric top label): those do not matter for printing.
+// Returns the host without brackets, as the model holds it.
+std::optional<std::string> to_host(const char* p) {
+  std::string_view h = p ? std::string_view(p) : std::string_view();
+  bool bracketed = h.size() >= 2 && h.front() == '[' && h.back() == ']';
+  if (bracketed) h = h.substr(1, h.size() - 2);
+  if (h.empty()) return std::nullopt;
+  bool ipv6 = bracketed || h.find(':') != std::string_view::npos;
+  bool ok = std::all_of(h.begin(), h.end(), [ipv6](unsigned char c) {
+    if (ipv6) return std::isxdigit(c) || c == ':' || c == '.';
+    return std::isalnum(c) || c == '-' || c == '.';
+  });
+  if (!ok) return std::nullopt;
+  return std::string(h);
+}
+
 // ---- conversion ----------------------------------------------------------------------
 
 struct conversion_error {
@@ -154,8 +176,12 @@ bool to_uri(const osip_uri_t* u, uri& out, std::string& why) {
   // oSIP keeps %-escapes in the user part; the model holds the real characters.
   out.user = unescape(str(u->username));
   out.password = unescape(str(u->password));
-  out.host = str(u->host);
-  if (!out.host.empty() && out.host.front() == '[' && out.host.back() == ']') out.host = out.host.substr(1, out.host.size() - 2);
+  auto host = to_host(u->host);
+  if (!host) {
+    why = "bad host in URI";
+    return false;
+  }
+  out.host = std::move(*host);
   auto port = to_port(u->port);
   if (!port) {
     why = "bad port in URI";
@@ -246,10 +272,10 @@ std::pair<int, std::string> convert(const osip_message_t* o, message& m) {
     out.transport = str(v->protocol);
     std::transform(out.transport.begin(), out.transport.end(), out.transport.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    out.host = str(v->host);
-    if (!out.host.empty() && out.host.front() == '[' && out.host.back() == ']') out.host = out.host.substr(1, out.host.size() - 2);
+    auto host = to_host(v->host);
+    out.host = host.value_or(std::string());
     auto port = to_port(v->port);
-    if (!port || out.host.empty() || !is_known_transport(out.transport)) bad = true;
+    if (!port || !host || !is_known_transport(out.transport)) bad = true;
     out.port = port.value_or(0);
     out.params = to_params(v->via_params);
     m.vias.push_back(std::move(out));
