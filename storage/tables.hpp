@@ -23,13 +23,16 @@ enum class table : uint8_t {
   sip_phones,  // SIP username -> phone account (digest HA1s, codecs, SRTP policy)
   calls,       // call id (be64, time-ordered) -> the call record (CDR) of a finished call
   callbacks,   // call id (be64) -> a callback request (N-17, N-18): number, queue, status
+  calls_by_caller,  // caller number + '\0' + call id (be64) -> "" (screen pop history, N-07)
+  call_notes,  // call id (be64) -> the agent's classification and flags of a call (N-07, N-15)
+  caller_flags,  // caller number -> harassment flags awaiting a supervisor's review (N-15)
   count_       // not a table
 };
 
 inline constexpr std::array<std::string_view, static_cast<size_t>(table::count_)> table_names{
     "meta",        "users",       "sessions", "audit",    "stress",
     "kb_entries",  "kb_versions", "kb_comments", "kb_searches", "kb_usage", "kb_documents",
-    "sip_phones",  "calls",       "callbacks"};
+    "sip_phones",  "calls",       "callbacks", "calls_by_caller", "call_notes", "caller_flags"};
 
 inline constexpr std::string_view name_of(table t) { return table_names[static_cast<size_t>(t)]; }
 

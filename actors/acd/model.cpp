@@ -118,6 +118,13 @@ std::string_view to_string(agent_state s) {
   return "?";
 }
 
+std::optional<not_ready_reason> parse_not_ready_reason(std::string_view s) {
+  for (auto r : {not_ready_reason::break_time, not_ready_reason::training, not_ready_reason::meeting,
+                 not_ready_reason::after_call, not_ready_reason::other})
+    if (to_string(r) == s) return r;
+  return std::nullopt;
+}
+
 std::string_view to_string(not_ready_reason r) {
   switch (r) {
     case not_ready_reason::none: return "none";

@@ -127,6 +127,7 @@ struct call_request {
 
 std::string_view to_string(agent_state s);
 std::string_view to_string(not_ready_reason r);
+std::optional<not_ready_reason> parse_not_ready_reason(std::string_view s);  // "break", ... (not "none")
 std::string_view to_string(strategy s);
 std::string_view to_string(post p);
 

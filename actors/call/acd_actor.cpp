@@ -18,18 +18,23 @@ namespace {
 
 int64_t ms_of(acd::time_point t) { return t.time_since_epoch().count(); }
 
+// An agent as the consoles see it (the "agents" topic): roster record and live state.
+boost::json::object agent_json(const agent_record& rec, std::string_view state, std::string_view reason,
+                               const std::string& note, int64_t since_ms, bool phone_online) {
+  boost::json::array queues;
+  for (const auto& q : rec.profile.queues) queues.emplace_back(q.queue);
+  return {{"agent", rec.profile.id}, {"name", rec.name},     {"phone", rec.phone},
+          {"state", state},          {"reason", reason},     {"note", note},
+          {"at_ms", since_ms},       {"phone_online", phone_online}, {"queues", std::move(queues)}};
+}
+
 // One agent: its roster record and live state, published on "agents" for the consoles.
 caf::behavior agent_actor(caf::event_based_actor* self, std::shared_ptr<call_context> ctx, agent_record rec) {
   return {
       [=](agent_changed_msg& m) {
-        boost::json::object o{{"agent", rec.profile.id},
-                              {"name", rec.name},
-                              {"phone", rec.phone},
-                              {"from", std::string(acd::to_string(m.change.from))},
-                              {"state", std::string(acd::to_string(m.change.to))},
-                              {"reason", std::string(acd::to_string(m.change.reason))},
-                              {"note", m.change.note},
-                              {"at_ms", ms_of(m.change.at)}};
+        auto o = agent_json(rec, acd::to_string(m.change.to), acd::to_string(m.change.reason), m.change.note,
+                            ms_of(m.change.at), m.phone_online);
+        o["from"] = std::string(acd::to_string(m.change.from));
         ctx->hub.publish("agents", boost::json::serialize(o));
       },
       [=](agent_cmd_msg& m) {
@@ -43,8 +48,13 @@ caf::behavior agent_actor(caf::event_based_actor* self, std::shared_ptr<call_con
 
 class acd_actor : public caf::event_based_actor {
  public:
-  acd_actor(caf::actor_config& cfg, std::shared_ptr<call_context> ctx, acd::router r, std::vector<std::string> queues)
-      : caf::event_based_actor(cfg), queues_(std::move(queues)), ctx_(std::move(ctx)), router_(std::move(r)) {}
+  acd_actor(caf::actor_config& cfg, std::shared_ptr<call_context> ctx, acd::router r, std::vector<std::string> queues,
+            std::map<std::string, int> minimum)
+      : caf::event_based_actor(cfg),
+        queues_(std::move(queues)),
+        minimum_(std::move(minimum)),
+        ctx_(std::move(ctx)),
+        router_(std::move(r)) {}
 
   caf::behavior make_behavior() override {
     delayed_send(this, std::chrono::milliseconds(250), acd_tick{});
@@ -55,6 +65,7 @@ class acd_actor : public caf::event_based_actor {
           if (!slot.actor) slot.actor = spawn<caf::linked>(agent_actor, ctx_, m.a);  // they go with the ACD
           slot.rec = m.a;
           phone_to_agent_[m.a.phone] = id;
+          publish_agent(id, "roster");
         },
         [this](agent_cmd_msg& m) { command(m); },
         [this](phone_msg& m) {
@@ -63,6 +74,7 @@ class acd_actor : public caf::event_based_actor {
           if (it == phone_to_agent_.end()) return;
           if (auto v = router_.agent(it->second); v && v->state != acd::agent_state::logged_out)
             apply(router_.set_phone_registered(it->second, m.registered, ctx_->now()));
+          publish_agent(it->second, "phone");
         },
         [this](enqueue_msg& m) {
           calls_[m.req.id] = m.call;
@@ -217,7 +229,7 @@ class acd_actor : public caf::event_based_actor {
               to_call(x.call, caf::make_message(std::move(q)));
             } else if constexpr (std::is_same_v<T, acd::agent_state_changed>) {
               auto it = agents_.find(x.agent);
-              if (it != agents_.end()) send(it->second.actor, agent_changed_msg{x});
+              if (it != agents_.end()) send(it->second.actor, agent_changed_msg{x, phone_online(x.agent)});
             } else if constexpr (std::is_same_v<T, acd::alarm_raised>) {
               log::warn("acd", "alarm", {{"queue", x.queue}, {"kind", std::string(acd::to_string(x.kind))}});
               publish("alarms", boost::json::object{{"queue", x.queue}, {"alarm", std::string(acd::to_string(x.kind))},
@@ -232,6 +244,25 @@ class acd_actor : public caf::event_based_actor {
           },
           a);
     }
+  }
+
+  bool phone_online(const std::string& agent) const {
+    auto it = agents_.find(agent);
+    if (it == agents_.end()) return false;
+    auto r = registered_.find(it->second.rec.phone);
+    return r != registered_.end() && r->second;
+  }
+
+  // The agent's whole record (roster additions, phone registrations).
+  void publish_agent(const std::string& id, std::string_view why) {
+    auto it = agents_.find(id);
+    if (it == agents_.end()) return;
+    auto v = router_.agent(id);
+    auto o = agent_json(it->second.rec, acd::to_string(v ? v->state : acd::agent_state::logged_out),
+                        acd::to_string(v ? v->reason : acd::not_ready_reason::none), v ? v->note : std::string(),
+                        v ? ms_of(v->state_since) : ms_of(ctx_->now()), phone_online(id));
+    o["event"] = why;
+    ctx_->hub.publish("agents", boost::json::serialize(o));
   }
 
   void publish(const std::string& topic, boost::json::object o) {
@@ -260,6 +291,9 @@ class acd_actor : public caf::event_based_actor {
                             {"abandoned", f->counters.abandoned}};
       if (f->rates.service_level) o["service_level"] = *f->rates.service_level;
       if (f->rates.abandon_rate) o["abandon_rate"] = *f->rates.abandon_rate;
+      if (f->rates.answer_rate) o["answer_rate"] = *f->rates.answer_rate;
+      o["offered"] = f->counters.entered;
+      o["minimum"] = minimum_[q];
       std::string body = boost::json::serialize(o);
       if (last_figures_[q] == body) continue;  // publish changes only
       last_figures_[q] = body;
@@ -268,6 +302,7 @@ class acd_actor : public caf::event_based_actor {
   }
 
   std::vector<std::string> queues_;
+  std::map<std::string, int> minimum_;  // N-02 bottom line per queue
   std::shared_ptr<call_context> ctx_;
   acd::router router_;
   std::map<std::string, agent_slot> agents_;
@@ -300,6 +335,8 @@ caf::actor spawn_acd(const std::shared_ptr<call_context>& ctx, std::string& erro
   // Overflow targets must exist before the queues that name them: configure the ones
   // without a target first.
   std::vector<std::string> ids;
+  std::map<std::string, int> minimum;
+  for (const auto& [id, q] : queues) minimum[id] = q.min_agents;
   for (int pass = 0; pass < 2; ++pass)
     for (const auto& [id, q] : queues) {
       if ((pass == 0) != q.overflow_to.empty()) continue;
@@ -310,7 +347,7 @@ caf::actor spawn_acd(const std::shared_ptr<call_context>& ctx, std::string& erro
       }
       ids.push_back(id);
     }
-  return ctx->sys.spawn<acd_actor>(ctx, std::move(r), std::move(ids));
+  return ctx->sys.spawn<acd_actor>(ctx, std::move(r), std::move(ids), std::move(minimum));
 }
 
 }  // namespace hotline::calls

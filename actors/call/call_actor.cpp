@@ -51,6 +51,7 @@ class call_actor : public caf::event_based_actor {
         [this](call_timer& t) { on_timer(t); },
         [this](recording_msg& m) { on_recording(m.result); },
         [this](call_request_msg& m) { on_request(m); },
+        [this](monitor_msg& m) { on_monitor(m); },
     };
   }
 
@@ -65,6 +66,8 @@ class call_actor : public caf::event_based_actor {
     if (agent_ref_) ctx_->unbind(agent_ref_);
     if (transfer_ref_) ctx_->unbind(transfer_ref_);
     if (caller_.ref) ctx_->unbind(caller_.ref);
+    end_monitor("the call ended");
+    ctx_->forget_call(id_);
     --ctx_->active_calls;
   }
 
@@ -75,6 +78,7 @@ class call_actor : public caf::event_based_actor {
   // ---- start: answer with media -------------------------------------------------------
   void start() {
     rec_.id = id_ = ctx_->next_call_id();
+    ctx_->register_call(id_, caf::actor_cast<caf::actor>(this));
     rec_.sip_call_id = caller_.call_id;
     rec_.from = caller_.from.uri.user;
     rec_.dialled = caller_.dialled;
@@ -370,6 +374,7 @@ class call_actor : public caf::event_based_actor {
       return offer_failed("bad answer");
     }
     phase_ = phase::connected;
+    agent_gone_ = false;  // a new agent after a transfer back to a queue
     rec_.agent = offered_.agent;
     rec_.agent_answered = ctx_->options.now();
     rec_.offers.back().result = "answered";
@@ -438,6 +443,7 @@ class call_actor : public caf::event_based_actor {
 
   void on_sip(const sip::call_event& e) {
     if (transfer_ref_ && e.ref == transfer_ref_) return on_transfer_leg(e);
+    if (mon_ && mon_->ref && e.ref == mon_->ref) return on_monitor_leg(e);
     bool from_agent = agent_ref_ && e.ref == agent_ref_;
     if (from_agent) {
       switch (e.kind) {
@@ -505,10 +511,172 @@ class call_actor : public caf::event_based_actor {
     if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});  // the agent goes to wrap-up
     in_acd_ = false;
     ctx_->media.close_leg(session_, leg_role::agent);
+    end_monitor("the agent released the call");
     // N-16: the caller is offered the keypad survey.
     phase_ = phase::survey;
     publish("survey");
     play(ctx_->clip("survey"), playing::survey);
+  }
+
+  // ---- N-40 listen, whisper, barge, take over -----------------------------------------
+  struct monitor_state {
+    monitor_request req;
+    monitor_mode mode = monitor_mode::listen;
+    sip::call_ref ref = 0;  // via a phone
+    sdp::session_description offer;
+    bool joined = false;  // the browser's leg at once, a phone when answered
+  };
+
+  static std::string_view monitor_mode_name(monitor_mode m) {
+    switch (m) {
+      case monitor_mode::listen: return "listen";
+      case monitor_mode::whisper: return "whisper";
+      case monitor_mode::barge: return "barge";
+      case monitor_mode::takeover: return "takeover";
+    }
+    return "listen";
+  }
+
+  void on_monitor(monitor_msg& m) {
+    switch (m.what) {
+      case monitor_msg::kind::start: return start_monitor(m);
+      case monitor_msg::kind::mode: {
+        if (!mon_) return m.result("nobody is monitoring this call");
+        if (mon_->mode == monitor_mode::takeover) return m.result("the call was taken over: the agent has left it");
+        mon_->mode = m.mode;
+        if (mon_->joined) apply_monitor_mode();
+        publish("connected");
+        return m.result("");
+      }
+      case monitor_msg::kind::stop: {
+        if (!mon_) return m.result("");
+        bool took_over = mon_->mode == monitor_mode::takeover && mon_->joined;
+        drop_monitor_leg();
+        if (took_over) return supervisor_released();
+        if (!agent_gone_) ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
+        publish("connected");
+        return m.result("");
+      }
+    }
+  }
+
+  void start_monitor(monitor_msg& m) {
+    if (phase_ != phase::connected || agent_gone_) return m.done("the call is not in conversation", 0);
+    if (transfer_ref_) return m.done("a transfer is ringing on this call", 0);
+    if (mon_) return m.done(mon_->req.supervisor + " is already monitoring this call", 0);
+    auto local = ctx_->media.open_leg(session_, leg_role::supervisor, false,
+                                      m.req.phone.empty() ? std::string("127.0.0.1") : ctx_->options.advertise_address);
+    if (auto* err = std::get_if<std::string>(&local)) return m.done("no media port: " + *err, 0);
+    auto& lm = std::get<sdp::local_media>(local);
+    mon_.emplace();
+    mon_->req = std::move(m.req);
+    mon_->mode = mon_->req.mode;
+    log::info("calls", "monitor", {{"call", std::to_string(id_)}, {"by", mon_->req.supervisor},
+                                   {"mode", std::string(monitor_mode_name(mon_->mode))}});
+    if (mon_->req.phone.empty()) {
+      // The console's loopback peer: Opus at 48 kHz, rtcp-mux, nothing to negotiate.
+      sdp::negotiated n;
+      n.audio = sdp::codec{111, "opus", 48000, 2, "useinbandfec=1"};
+      n.remote_address = "127.0.0.1";
+      n.remote_port = n.remote_rtcp_port = mon_->req.browser_port;
+      n.rtcp_mux = true;
+      ctx_->media.configure_leg(session_, leg_role::supervisor, n, caller_codec_narrow_ ? 4000 : 0);
+      mon_->joined = true;
+      apply_monitor_mode();
+      publish("connected");
+      return m.done("", lm.port);
+    }
+    mon_->offer = sdp::make_offer(ctx_->options.phone_policy, lm, random_bytes);
+    sip::originate_request req;
+    req.target = mon_->req.phone;
+    req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;
+    req.from_display = "监听 " + rec_.agent;
+    req.offer = mon_->offer;
+    mon_->ref = ctx_->sip->originate(req);
+    ctx_->bind(mon_->ref, caf::actor_cast<caf::actor>(this));
+    publish("connected");
+    m.done("", 0);
+  }
+
+  void on_monitor_leg(const sip::call_event& e) {
+    if (e.kind == call_event_kind::answered && e.sdp && !mon_->joined) {
+      auto accepted = sdp::accept_answer(mon_->offer, *e.sdp, ctx_->options.phone_policy);
+      if (std::holds_alternative<sdp::negotiation_error>(accepted)) return end_monitor("the phone's answer was not usable");
+      ctx_->media.configure_leg(session_, leg_role::supervisor, std::get<sdp::negotiated>(accepted),
+                                caller_codec_narrow_ ? 4000 : 0);
+      mon_->joined = true;
+      apply_monitor_mode();
+      publish("connected");
+      return;
+    }
+    if (e.kind == call_event_kind::ended) {
+      ctx_->unbind(mon_->ref);
+      mon_->ref = 0;
+      bool took_over = mon_->mode == monitor_mode::takeover && mon_->joined;
+      bool was_joined = mon_->joined;
+      end_monitor(was_joined ? "the supervisor's phone hung up"
+                             : (e.status ? "the phone refused: " + std::to_string(e.status) : "the phone did not answer"));
+      if (took_over) return supervisor_released();
+      if (!agent_gone_) ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
+      publish("connected");
+    }
+  }
+
+  void apply_monitor_mode() {
+    switch (mon_->mode) {
+      case monitor_mode::listen: return ctx_->media.set_mix(session_, mix::preset(mix::mode::listen));
+      case monitor_mode::whisper: return ctx_->media.set_mix(session_, mix::preset(mix::mode::whisper));
+      case monitor_mode::barge: return ctx_->media.set_mix(session_, mix::preset(mix::mode::barge));
+      case monitor_mode::takeover: break;
+    }
+    // Take over: the supervisor talks with the caller, the agent's leg goes (wrap-up),
+    // and the recording's agent channel carries the supervisor from now on (N-42).
+    mix::matrix m{};
+    m[mix::caller][mix::supervisor] = m[mix::supervisor][mix::caller] = 1;
+    ctx_->media.set_mix(session_, m);
+    rec_.transfers += (rec_.transfers.empty() ? "" : ";") + std::string("takeover:") + mon_->req.supervisor;
+    release_agent();
+  }
+
+  // The agent is done with this call (a transfer answered, a take-over, another queue):
+  // their phone is hung up and they go to wrap-up; the caller stays.
+  void release_agent() {
+    if (agent_gone_) return;
+    if (agent_ref_) {
+      ctx_->sip->hangup(agent_ref_);
+      ctx_->unbind(agent_ref_);
+      agent_ref_ = 0;
+    }
+    ctx_->media.close_leg(session_, leg_role::agent);
+    if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
+    in_acd_ = false;
+    agent_gone_ = true;
+  }
+
+  // The supervisor who took the call over left it: like an agent's release (N-16).
+  void supervisor_released() {
+    if (rec_.released_by.empty()) rec_.released_by = "agent";
+    phase_ = phase::survey;
+    publish("survey");
+    play(ctx_->clip("survey"), playing::survey);
+  }
+
+  void drop_monitor_leg() {
+    if (!mon_) return;
+    if (mon_->ref) {
+      ctx_->sip->hangup(mon_->ref);
+      ctx_->unbind(mon_->ref);
+    }
+    ctx_->media.close_leg(session_, leg_role::supervisor);
+    mon_.reset();
+  }
+
+  // The monitor ends on the call's side: the console is told why.
+  void end_monitor(const std::string& why) {
+    if (!mon_) return;
+    auto ended = std::move(mon_->req.ended);
+    drop_monitor_leg();
+    if (ended) ended(why);
   }
 
   // ---- N-11 transfer, N-14 dangerous call --------------------------------------------
@@ -530,6 +698,11 @@ class call_actor : public caf::event_based_actor {
       if (m.done) m.done("a transfer is already ringing");
       return;
     }
+    if (mon_) {
+      if (m.done) m.done("a supervisor is on the call (" + mon_->req.supervisor + ")");
+      return;
+    }
+    if (m.what == call_request_msg::kind::to_queue) return transfer_to_queue(m);
     auto local = ctx_->media.open_leg(session_, leg_role::supervisor, false, ctx_->options.advertise_address);
     if (auto* err = std::get_if<std::string>(&local)) {
       if (m.done) m.done("no media port: " + *err);
@@ -556,6 +729,16 @@ class call_actor : public caf::event_based_actor {
     if (m.done) m.done("");
   }
 
+  // N-11 to another queue: the agent is released (wrap-up), the caller hears the transfer
+  // prompt and waits in the new queue like any call; the call record lists both queues.
+  void transfer_to_queue(call_request_msg& m) {
+    rec_.transfers += (rec_.transfers.empty() ? "" : ";") + std::string("queue:") + m.target;
+    release_agent();
+    ctx_->media.set_mix(session_, mix::matrix{});
+    enqueue(m.target);
+    if (m.done) m.done("");
+  }
+
   void on_transfer_leg(const sip::call_event& e) {
     if (e.kind == call_event_kind::answered && e.sdp && !transfer_answered_) {
       auto accepted = sdp::accept_answer(transfer_offer_, *e.sdp, ctx_->options.phone_policy);
@@ -569,18 +752,7 @@ class call_actor : public caf::event_based_actor {
       m[mix::caller][mix::supervisor] = m[mix::supervisor][mix::caller] = 1;
       ctx_->media.set_mix(session_, m);
       rec_.transfers += ":answered";
-      // The agent is done with this call: released, into wrap-up.
-      if (!agent_gone_) {
-        if (agent_ref_) {
-          ctx_->sip->hangup(agent_ref_);
-          ctx_->unbind(agent_ref_);
-          agent_ref_ = 0;
-        }
-        ctx_->media.close_leg(session_, leg_role::agent);
-        if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
-        in_acd_ = false;
-        agent_gone_ = true;
-      }
+      release_agent();  // released, into wrap-up
       publish("transferred");
       return;
     }
@@ -662,6 +834,7 @@ class call_actor : public caf::event_based_actor {
     if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::abandoned});
     in_acd_ = false;
     if (caller_.ref) ctx_->unbind(caller_.ref);
+    end_monitor("the call ended");
     rec_.ended = ctx_->options.now();
     publish("ended");
     ctx_->media.close_session(session_);  // its `closed` event carries the media reports
@@ -674,6 +847,8 @@ class call_actor : public caf::event_based_actor {
     storage::write_batch b;
     b.put(storage::table::calls, storage::be64(id_),
           storage::encode_record(boost::json::parse(to_json(rec_)).as_object(), 1));
+    if (!rec_.from.empty())  // the next call from this number shows this one (N-07 screen pop)
+      b.put(storage::table::calls_by_caller, rec_.from + '\0' + storage::be64(id_), std::string());
     auto self = caf::actor_cast<caf::actor>(this);
     ctx_->writer.write(std::move(b), [self, id = id_](std::error_code ec, uint64_t) {
       if (ec) log::error("calls", "call record not stored", {{"call", std::to_string(id)}, {"error", ec.message()}});
@@ -686,6 +861,13 @@ class call_actor : public caf::event_based_actor {
                           {"dialled", rec_.dialled}, {"queue", rec_.queue}, {"agent", phase_ == phase::ringing ? offered_.agent : rec_.agent},
                           {"at_ms", std::chrono::duration_cast<std::chrono::milliseconds>(ctx_->options.now().time_since_epoch()).count()}};
     if (walk_) o["ivr_path"] = walk_->path();
+    if (!rec_.ivr_digits.empty()) o["ivr_digits"] = rec_.ivr_digits;
+    if (rec_.dangerous) o["dangerous"] = true;
+    if (mon_)
+      o["monitor"] = boost::json::object{{"by", mon_->req.supervisor},
+                                         {"mode", monitor_mode_name(mon_->mode)},
+                                         {"via", mon_->req.phone.empty() ? "browser" : "phone"},
+                                         {"joined", mon_->joined}};
     ctx_->hub.publish("calls", boost::json::serialize(o));
   }
 
@@ -743,6 +925,7 @@ class call_actor : public caf::event_based_actor {
   std::string transfer_target_;
   uint64_t transfer_gen_ = 0;
   bool transfer_answered_ = false, agent_gone_ = false;
+  std::optional<monitor_state> mon_;  // N-40
   call_record rec_;
 };
 

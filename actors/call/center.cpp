@@ -2,6 +2,7 @@
 #include <caf/send.hpp>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "actors/call/internal.hpp"
@@ -88,6 +89,9 @@ class center_impl final : public center {
   center_impl(std::shared_ptr<call_context> ctx, std::unique_ptr<record::recorder_pool> pool)
       : pool_(std::move(pool)), ctx_(std::move(ctx)) {
     ctx_->recorder = pool_.get();
+    queues_.insert("general");
+    for (const auto& q : ctx_->options.queues) queues_.insert(q.id);
+    for (const auto& s : ctx_->options.ivr.skills()) queues_.insert(s);
   }
   // Ends the calls in progress (their actors hang up both sides) and stops the ACD. The
   // SIP service must still be running: destroy the center first.
@@ -112,6 +116,10 @@ class center_impl final : public center {
     }
     // The actors hold the context and the context holds their handles: break the cycle so
     // both can go.
+    {
+      std::lock_guard lock(ctx_->live_mutex);
+      ctx_->live.clear();
+    }
     std::lock_guard lock(ctx_->refs_mutex);
     ctx_->refs.clear();
     ctx_->early.clear();
@@ -140,6 +148,35 @@ class center_impl final : public center {
   size_t active_calls() const override { return ctx_->active_calls.load(); }
   void transfer(const std::string& agent_id, const std::string& target_phone, result_fn done) override {
     caf::anon_send(ctx_->acd, call_request_msg{call_request_msg::kind::transfer, agent_id, target_phone, std::move(done)});
+  }
+  void monitor(uint64_t call, monitor_request r, monitor_fn done) override {
+    auto a = ctx_->find_call(call);
+    if (!a) return done("no such call", 0);
+    monitor_msg m;
+    m.req = std::move(r);
+    m.done = std::move(done);
+    caf::anon_send(a, std::move(m));
+  }
+  void monitor_mode(uint64_t call, calls::monitor_mode mode, result_fn done) override {
+    auto a = ctx_->find_call(call);
+    if (!a) return done("no such call");
+    monitor_msg m;
+    m.what = monitor_msg::kind::mode;
+    m.mode = mode;
+    m.result = std::move(done);
+    caf::anon_send(a, std::move(m));
+  }
+  void monitor_stop(uint64_t call, result_fn done) override {
+    auto a = ctx_->find_call(call);
+    if (!a) return done("");
+    monitor_msg m;
+    m.what = monitor_msg::kind::stop;
+    m.result = std::move(done);
+    caf::anon_send(a, std::move(m));
+  }
+  void transfer_to_queue(const std::string& agent_id, const std::string& queue, result_fn done) override {
+    if (!queues_.count(queue)) return done("no queue '" + queue + "'");
+    caf::anon_send(ctx_->acd, call_request_msg{call_request_msg::kind::to_queue, agent_id, queue, std::move(done)});
   }
   void flag_dangerous(const std::string& agent_id, result_fn done) override {
     caf::anon_send(ctx_->acd, call_request_msg{call_request_msg::kind::dangerous, agent_id, {}, std::move(done)});
@@ -184,6 +221,7 @@ class center_impl final : public center {
   std::shared_ptr<call_context> ctx_;
   std::mutex mutex_;
   std::map<std::string, std::string> phone_to_agent_;
+  std::set<std::string> queues_;  // every queue a call can be transferred to (N-11)
 };
 
 }  // namespace

@@ -53,6 +53,19 @@ struct center_options {
 
 enum class agent_command { login, ready, not_ready, end_wrap_up, logout };
 
+// N-40: a supervisor on a live call. The supervisor's leg is either their SIP phone
+// (Hotline calls it and joins it when answered) or a console in the browser (a loopback
+// RTP endpoint, rtp/loopback_peer.hpp, speaking Opus/48000 on payload type 111).
+enum class monitor_mode { listen, whisper, barge, takeover };
+struct monitor_request {
+  std::string supervisor;     // username, shown on the call
+  monitor_mode mode = monitor_mode::listen;
+  std::string phone;          // via a phone: its SIP user; empty: via the browser
+  uint16_t browser_port = 0;  // via the browser: the loopback peer's port
+  // The monitor ended on the call's side (the call ended, the phone hung up); once.
+  std::function<void(std::string reason)> ended;
+};
+
 // The facade. Thread-safe; results come back through callbacks on a CAF worker.
 class center : public sip::event_handler {
  public:
@@ -74,9 +87,20 @@ class center : public sip::event_handler {
   // hears hold music while it rings and returns to the agent if nobody answers in
   // `transfer_timeout_s` (or the phone refuses). The agent is released when it is answered.
   virtual void transfer(const std::string& agent_id, const std::string& target_phone, result_fn done) = 0;
+  // N-11: the agent's current call goes back to queue `queue` (announced to the caller);
+  // the agent is released into wrap-up. An unknown queue is refused.
+  virtual void transfer_to_queue(const std::string& agent_id, const std::string& queue, result_fn done) = 0;
   // N-14: the agent flags the current call as dangerous: an alarm for supervisors, and the
   // call record (and its recording) marked to be kept.
   virtual void flag_dangerous(const std::string& agent_id, result_fn done) = 0;
+
+  // N-40 on call `call`: `done(error, leg_port)`; leg_port is the supervisor leg's RTP
+  // port on 127.0.0.1 (where a browser's loopback peer sends), 0 via a phone. Refused
+  // while a transfer holds the supervisor leg, or another monitor is on the call.
+  using monitor_fn = std::function<void(std::string error, uint16_t leg_port)>;
+  virtual void monitor(uint64_t call, monitor_request r, monitor_fn done) = 0;
+  virtual void monitor_mode(uint64_t call, monitor_mode m, result_fn done) = 0;
+  virtual void monitor_stop(uint64_t call, result_fn done) = 0;
 };
 
 // Everything the center needs from the rest of the process.

@@ -83,13 +83,22 @@ struct agent_req {
 };
 // The agent's console asks for something on its current call (via the ACD, which knows it).
 struct call_request_msg {
-  enum class kind { transfer, dangerous } what = kind::transfer;
+  enum class kind { transfer, to_queue, dangerous } what = kind::transfer;
   std::string agent;
-  std::string target;  // transfer: the phone (SIP user) of a supervisor or expert seat
+  std::string target;  // transfer: the phone (SIP user) of a supervisor or expert seat; to_queue: the queue
   center::result_fn done;
+};
+// A supervisor's monitor on a call (center::monitor*), straight to the call's actor.
+struct monitor_msg {
+  enum class kind { start, mode, stop } what = kind::start;
+  monitor_request req;  // start
+  monitor_mode mode = monitor_mode::listen;  // mode
+  center::monitor_fn done;   // start
+  center::result_fn result;  // mode, stop
 };
 struct agent_changed_msg {  // ACD -> agent actor
   acd::agent_state_changed change;
+  bool phone_online = false;
 };
 
 // Timers a call actor sets on itself; stale ones (an older generation) are ignored.
@@ -135,6 +144,22 @@ struct call_context {
     return std::chrono::time_point_cast<std::chrono::milliseconds>(options.now());
   }
   uint64_t next_call_id();
+  // Live calls by id, for requests that name a call (a supervisor's monitor).
+  std::mutex live_mutex;
+  std::unordered_map<uint64_t, caf::actor> live;
+  void register_call(uint64_t id, caf::actor a) {
+    std::lock_guard lock(live_mutex);
+    live[id] = std::move(a);
+  }
+  void forget_call(uint64_t id) {
+    std::lock_guard lock(live_mutex);
+    live.erase(id);
+  }
+  caf::actor find_call(uint64_t id) {
+    std::lock_guard lock(live_mutex);
+    auto it = live.find(id);
+    return it == live.end() ? caf::actor() : it->second;
+  }
   std::mutex ids_mutex;
   uint64_t last_id = 0;
 
@@ -169,6 +194,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::call_timer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::acd_tick)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::recording_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::call_request_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::monitor_msg)
 
 namespace hotline::calls {
 

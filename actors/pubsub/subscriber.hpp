@@ -15,6 +15,8 @@ class subscriber {
   // strand. Returns false when the subscriber is gone or refuses more (a slow client
   // over its queue limit); the hub then forgets it everywhere.
   virtual bool deliver(std::shared_ptr<const std::string> frame) = 0;
+  // A binary frame (listen-in audio); subscribers that carry none refuse it.
+  virtual bool deliver_binary(std::shared_ptr<const std::string>) { return false; }
 };
 
 // The non-actor face of the event hub. Topic names are dotted words ("audit",

@@ -12,6 +12,7 @@
 #include "actors/kb/service_actor.hpp"
 #endif
 #include "actors/call/internal.hpp"
+#include "actors/console/internal.hpp"
 #include "actors/pubsub/hub.hpp"
 #include "actors/runtime/log.hpp"
 #include "actors/storage/errors.hpp"
@@ -89,7 +90,8 @@ class hub_facade final : public event_hub {
 class runtime_impl final : public runtime {
  public:
   runtime_impl(const runtime_options& opts, storage::env& env)
-      : cfg_(opts.workers),
+      : env_(env),
+        cfg_(opts.workers),
         sys_(cfg_),
         writer_actor_(spawn_storage_writer(sys_, env)),
         bridge_(sys_.spawn(writer_bridge, writer_actor_)),
@@ -116,6 +118,10 @@ class runtime_impl final : public runtime {
                                              calls::center_options options, std::string& error) override {
     calls::center_deps deps{sys_, media, prompts, writer_, hub_};
     return calls::make_center(deps, std::move(options), error);
+  }
+
+  std::unique_ptr<console::service> start_consoles(calls::center& center, console::options options) override {
+    return console::make_service(sys_, center, env_, writer_, hub_, std::move(options));
   }
 
   durable_writer& writer() override { return writer_; }
@@ -150,6 +156,7 @@ class runtime_impl final : public runtime {
   }
 
  private:
+  storage::env& env_;
   system_config cfg_;
   caf::actor_system sys_;
   storage_writer writer_actor_;

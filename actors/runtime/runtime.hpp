@@ -22,6 +22,10 @@ struct center_options;
 namespace hotline::media {
 class engine;
 }
+namespace hotline::console {
+class service;
+struct options;
+}
 namespace hotline::prompt {
 class prompt_library;
 }
@@ -61,6 +65,10 @@ class runtime {
   // `error` set on a bad queue configuration.
   virtual std::unique_ptr<calls::center> start_calls(media::engine& media, const prompt::prompt_library& prompts,
                                                      calls::center_options options, std::string& error) = 0;
+
+  // The consoles (actors/console/console.hpp) over a running center; the center must
+  // outlive them.
+  virtual std::unique_ptr<console::service> start_consoles(calls::center& center, console::options options) = 0;
 
   // Waits until every event published so far has been handed to its subscribers.
   virtual bool sync_hub(int timeout_ms) = 0;

@@ -11,6 +11,8 @@
 #include "api/auth/password.hpp"
 #include "api/http/server.hpp"
 #include "actors/call/center.hpp"
+#include "actors/console/console.hpp"
+#include <boost/json/parse.hpp>
 #include "api/calls/roster.hpp"
 #include "api/sip/edge.hpp"
 #include "api/sip/phones.hpp"
@@ -173,11 +175,37 @@ class application_impl final : public application {
     o.announce_interval_s = cfg_.calls.announce_interval_s;
     calls_ = runtime_->start_calls(*media_, *prompts_, std::move(o), error);
     if (!calls_) return false;
+    start_consoles();  // before the roster: the floor sees every agent arrive
     for (auto& a : roster) calls_->add_agent(std::move(a));
     sip_->attach_calls(calls_.get());
     log::info("calls", "answering", {{"agents", std::to_string(roster.size())},
                                      {"media_ports", std::to_string(mc.port_min) + "-" + std::to_string(mc.port_max)}});
     return true;
+  }
+
+  // The supervisor and agent consoles on /ws (actors/console); their monitoring and
+  // supervisor actions go to the audit log (N-40, N-60).
+  void start_consoles() {
+    console::options co;
+    co.site = cfg_.server.site;
+    co.audit = [this](console::audit_entry e) {
+      auth::audit_event ev;
+      ev.actor = std::move(e.actor);
+      ev.action = std::move(e.action);
+      ev.target = std::move(e.target);
+      ev.site = std::move(e.site);
+      boost::json::error_code ec;
+      auto detail = boost::json::parse(e.detail_json, ec);
+      if (!ec && detail.is_object()) ev.detail = std::move(detail.as_object());
+      storage::write_batch b;
+      auto entry = audit_->append(b, ev);
+      runtime_->writer().write(std::move(b), [this, entry](std::error_code wec, uint64_t) {
+        if (wec) return log::error("audit", "audit entry not stored", {{"error", wec.message()}});
+        audit_->publish(entry);
+      });
+    };
+    consoles_ = runtime_->start_consoles(*calls_, std::move(co));
+    service_->attach_consoles(consoles_.get());
   }
 
   static std::string kb_index_dir(const std::string& dir) {
@@ -253,6 +281,8 @@ class application_impl final : public application {
       runtime_->sync_hub(500);
     }
     if (sip_) sip_->attach_calls(nullptr);  // no new calls
+    if (service_) service_->attach_consoles(nullptr);
+    consoles_.reset();  // ends monitors while the calls still run
     calls_.reset();  // ends calls in progress while SIP still runs
     sip_.reset();  // no more SIP events into the runtime
     media_.reset();
@@ -265,6 +295,7 @@ class application_impl final : public application {
   ~application_impl() override {
     stop();
     // Order matters: nothing may call into accounts/runtime once they are gone.
+    consoles_.reset();
     calls_.reset();
     sip_.reset();
     media_.reset();
@@ -290,6 +321,7 @@ class application_impl final : public application {
   std::unique_ptr<prompt::prompt_library> prompts_;
   std::unique_ptr<media::engine> media_;
   std::unique_ptr<calls::center> calls_;
+  std::unique_ptr<console::service> consoles_;
   bool stopped_ = false;
 };
 

@@ -57,8 +57,10 @@ class ws_connection : public actors::subscriber {
   // Queues a text frame; false if the connection is closed or over its queue limit (it
   // is then being closed with 1008 "slow consumer"). Callable from any thread.
   virtual bool send(std::shared_ptr<const std::string> frame) = 0;
+  virtual bool send_binary(std::shared_ptr<const std::string> frame) = 0;  // same queue and limit
   virtual void close(uint16_t code, std::string reason) = 0;
   bool deliver(std::shared_ptr<const std::string> frame) override { return send(std::move(frame)); }
+  bool deliver_binary(std::shared_ptr<const std::string> frame) override { return send_binary(std::move(frame)); }
 };
 
 // What happens on one accepted WebSocket.
@@ -66,6 +68,7 @@ class ws_endpoint {
  public:
   virtual ~ws_endpoint() = default;
   virtual void on_text(std::string_view message) = 0;  // I/O thread; must not block
+  virtual void on_binary(std::string message) = 0;     // same
   virtual void on_close() = 0;
 };
 

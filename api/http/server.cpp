@@ -142,7 +142,10 @@ class websocket_session : public ws_connection, public std::enable_shared_from_t
     ws.async_accept(req, beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this()));
   }
 
-  bool send(std::shared_ptr<const std::string> frame) override {
+  bool send(std::shared_ptr<const std::string> frame) override { return enqueue(std::move(frame), false); }
+  bool send_binary(std::shared_ptr<const std::string> frame) override { return enqueue(std::move(frame), true); }
+
+  bool enqueue(std::shared_ptr<const std::string> frame, bool binary) {
     if (closed_.load(std::memory_order_acquire)) return false;
     if (pending_.fetch_add(1, std::memory_order_acq_rel) >= state_->opts.ws_queue_limit) {
       pending_.fetch_sub(1, std::memory_order_acq_rel);
@@ -150,8 +153,8 @@ class websocket_session : public ws_connection, public std::enable_shared_from_t
       close(static_cast<uint16_t>(websocket::close_code::policy_error), "slow consumer");
       return false;
     }
-    net::post(derived().ws().get_executor(), [self = this->shared_from_this(), frame = std::move(frame)] {
-      self->queue_.push_back(std::move(frame));
+    net::post(derived().ws().get_executor(), [self = this->shared_from_this(), frame = std::move(frame), binary] {
+      self->queue_.push_back({std::move(frame), binary});
       if (self->queue_.size() == 1) self->do_write();
     });
     return true;
@@ -205,9 +208,7 @@ class websocket_session : public ws_connection, public std::enable_shared_from_t
     state_->metrics.ws_frames_in.fetch_add(1, std::memory_order_relaxed);
     auto data = buffer_.cdata();
     if (!derived().ws().got_text()) {
-      static const auto frame = std::make_shared<const std::string>(
-          R"({"type":"error","code":"binary_not_accepted","message":"send JSON text messages"})");
-      send(frame);
+      endpoint_->on_binary(std::string(static_cast<const char*>(data.data()), data.size()));
     } else {
       endpoint_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
     }
@@ -216,8 +217,8 @@ class websocket_session : public ws_connection, public std::enable_shared_from_t
   }
 
   void do_write() {
-    derived().ws().text(true);
-    derived().ws().async_write(net::buffer(*queue_.front()),
+    derived().ws().text(!queue_.front().binary);
+    derived().ws().async_write(net::buffer(*queue_.front().frame),
                                beast::bind_front_handler(&websocket_session::on_write, this->shared_from_this()));
   }
 
@@ -250,7 +251,11 @@ class websocket_session : public ws_connection, public std::enable_shared_from_t
   std::string remote_;
   std::unique_ptr<ws_endpoint> endpoint_;
   beast::flat_buffer buffer_;
-  std::deque<std::shared_ptr<const std::string>> queue_;  // strand only
+  struct queued {
+    std::shared_ptr<const std::string> frame;
+    bool binary = false;
+  };
+  std::deque<queued> queue_;    // strand only
   std::atomic<size_t> pending_{0};                        // queued + posted frames
   std::atomic<bool> closed_{false};
   std::optional<net::steady_timer> teardown_timer_;  // strand only, from accept on

@@ -7,11 +7,13 @@
 #include <mutex>
 #include <set>
 
+#include "api/http/assets.hpp"
 #include "api/http/json_body.hpp"
 #include "api/v1/router.hpp"
 #if HOTLINE_HAVE_KB
 #include "api/v1/kb_routes.hpp"
 #endif
+#include "actors/console/console.hpp"
 #include "api/ws/protocol.hpp"
 #include "storage/keys.hpp"
 #include "storage/record.hpp"
@@ -49,23 +51,48 @@ std::optional<api_error> topic_policy(const principal& p, std::string_view topic
   return api_error{404, "unknown_topic", "no such topic '" + std::string(topic) + "'", "topic"};
 }
 
-// One authenticated /ws connection.
+console::user console_user(const principal& p, const std::optional<auth::user>& account) {
+  console::user u;
+  u.username = p.username;
+  if (account) {
+    u.display_name = account->display_name;
+    u.work_id = account->work_id;
+  }
+  u.site = p.site;
+  u.supervisor = p.is_admin() || p.has(role::supervisor);
+  u.agent = p.has(role::agent);
+  u.province = p.has(role::province_admin);
+  return u;
+}
+
+// One authenticated /ws connection: topics, and at most one console.
 class console_ws final : public ws_endpoint {
  public:
-  console_ws(principal who, std::weak_ptr<ws_connection> conn, actors::event_hub& hub, size_t max_topics)
-      : who_(std::move(who)), conn_(std::move(conn)), hub_(hub), max_topics_(max_topics) {}
+  console_ws(principal who, console::user as_console, std::weak_ptr<ws_connection> conn, actors::event_hub& hub,
+             size_t max_topics, std::atomic<console::service*>& consoles)
+      : who_(std::move(who)),
+        console_user_(std::move(as_console)),
+        conn_(std::move(conn)),
+        hub_(hub),
+        max_topics_(max_topics),
+        consoles_(consoles) {}
 
   void on_text(std::string_view text) override {
     auto conn = conn_.lock();
     if (!conn) return;
     auto msg = ws::decode(text);
-    if (auto* e = error_of(msg)) return reply(*conn, ws::error_frame(*e));
+    if (auto* e = error_of(msg)) return reply(*conn, error_with_id(text, *e));
     std::visit([&](auto& m) { handle(*conn, m); }, std::get<ws::client_message>(msg));
+  }
+
+  void on_binary(std::string frame) override {
+    if (session_) session_->on_audio(std::move(frame));
   }
 
   void on_close() override {
     if (auto conn = conn_.lock()) hub_.drop(conn->id());
     topics_.clear();
+    session_.reset();
   }
 
  private:
@@ -88,18 +115,57 @@ class console_ws final : public ws_endpoint {
   void handle(ws_connection& c, const ws::ping& m) {
     reply(c, json::serialize(json::object{{"type", "pong"}, {"id", m.id}}));
   }
+  void handle(ws_connection& c, console::hello& h) {
+    if (session_) return reply(c, ws::error_frame({409, "already_open", "this connection already has a console"}));
+    auto* consoles = consoles_.load();
+    auto refuse = [&](const api_error& e) {
+      auto frame = json::parse(ws::error_frame(e)).as_object();
+      frame["for"] = "hello";
+      reply(c, json::serialize(frame));
+    };
+    if (!consoles) return refuse({503, "unavailable", "the contact center is not running on this node"});
+    auto opened = consoles->open(console_user_, h, conn_);
+    if (auto* e = std::get_if<console::open_error>(&opened)) return refuse({e->status, e->code, e->message});
+    session_ = std::move(std::get<std::unique_ptr<console::session>>(opened));
+  }
+  void handle(ws_connection& c, console::command& cmd) {
+    if (!session_) {
+      auto id = std::visit([](auto& x) { return x.id; }, cmd);
+      json::object r{{"type", "result"}, {"id", id}, {"ok", false},
+                     {"error", json::object{{"code", "no_console"}, {"message", "send hello first"}}}};
+      return reply(c, json::serialize(r));
+    }
+    session_->on_command(std::move(cmd));
+  }
+
+  // A command that does not decode is answered as its result when it carries an id.
+  static std::string error_with_id(std::string_view text, const api_error& e) {
+    json::error_code ec;
+    auto v = json::parse(text, ec);
+    if (!ec && v.is_object())
+      if (auto* id = v.as_object().if_contains("id"); id && id->is_int64()) {
+        json::object err{{"code", e.code}, {"message", e.message}};
+        if (!e.field.empty()) err["field"] = e.field;
+        return json::serialize(json::object{{"type", "result"}, {"id", id->as_int64()}, {"ok", false}, {"error", err}});
+      }
+    return ws::error_frame(e);
+  }
 
   principal who_;
+  console::user console_user_;
   std::weak_ptr<ws_connection> conn_;
   actors::event_hub& hub_;
   size_t max_topics_;
+  std::atomic<console::service*>& consoles_;
   std::set<std::string> topics_;  // I/O thread only
+  std::unique_ptr<console::session> session_;  // I/O thread only
 };
 
 }  // namespace
 
 struct api_service::impl {
   service_deps d;
+  std::atomic<console::service*> consoles{nullptr};
 
   router routes{[this](const request& req) { return d.accounts.authenticate(req.token()); }};
 
@@ -116,9 +182,28 @@ struct api_service::impl {
     routes.add("POST", "/v1/users", true, bind(&impl::create_user));
     routes.add("PUT", "/v1/users/{}/password", true, [this](call& c) { set_password(c); });
     routes.add("GET", "/v1/audit", true, bind(&impl::audit));
+    routes.add("GET", "/v1/phrases", true, [](call& c) { serve_asset(c, "v1/phrases.json"); });
+    // The web console (plain files built into the binary).
+    routes.add("GET", "/", false, [](call& c) {
+      response r{302, "text/plain", "", {{"Location", "/console/"}}};
+      c.respond(std::move(r));
+    });
+    routes.add("GET", "/console", false, [](call& c) { c.respond({302, "text/plain", "", {{"Location", "/console/"}}}); });
+    routes.add("GET", "/console/", false, [](call& c) { serve_asset(c, "console/index.html"); });
+    routes.add("GET", "/console/{}", false, [](call& c) { serve_asset(c, "console/" + c.params[0]); });
 #if HOTLINE_HAVE_KB
     if (d.kb) add_kb_routes(routes, *d.kb, d.env, d.cfg);
 #endif
+  }
+
+  static void serve_asset(call& c, const std::string& path) {
+    const auto* a = find_asset(path);
+    if (!a) return c.fail({404, "not_found", "no such file '" + c.req.path + "'"});
+    response r{200, std::string(a->content_type), std::string(a->body), {}};
+    // The console is small and changes with the binary: always revalidate.
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    c.respond(std::move(r));
   }
 
   void healthz(const request&, const principal*, respond_fn& respond) {
@@ -281,6 +366,8 @@ struct api_service::impl {
 api_service::api_service(service_deps deps) : impl_(std::make_unique<impl>(deps)) {}
 api_service::~api_service() = default;
 
+void api_service::attach_consoles(console::service* consoles) { impl_->consoles.store(consoles); }
+
 void api_service::handle(request req, respond_fn respond) {
   auto start = std::chrono::steady_clock::now();
   auto& m = impl_->d.metrics;
@@ -294,7 +381,9 @@ void api_service::handle(request req, respond_fn respond) {
 result<std::unique_ptr<ws_endpoint>> api_service::accept(const request& req, std::weak_ptr<ws_connection> conn) {
   auto who = impl_->d.accounts.authenticate(req.token());
   if (!who) return unauthorized();
-  return std::unique_ptr<ws_endpoint>(std::make_unique<console_ws>(std::move(*who), std::move(conn), impl_->d.hub, 64));
+  return std::unique_ptr<ws_endpoint>(
+      std::make_unique<console_ws>(*who, console_user(*who, impl_->d.accounts.find(who->username)), std::move(conn),
+                                   impl_->d.hub, 64, impl_->consoles));
 }
 
 }  // namespace hotline::api

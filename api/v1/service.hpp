@@ -11,6 +11,10 @@
 #include "api/http/message.hpp"
 #include "api/http/metrics.hpp"
 
+namespace hotline::console {
+class service;
+}
+
 namespace hotline::api {
 
 struct service_deps {
@@ -29,6 +33,9 @@ class api_service final : public http_handler, public ws_acceptor {
   ~api_service() override;
   void handle(request req, respond_fn respond) override;
   result<std::unique_ptr<ws_endpoint>> accept(const request& req, std::weak_ptr<ws_connection> conn) override;
+  // The consoles, once the contact center runs (nullptr: hello is refused with 503).
+  // The service must outlive every connection that opened a console.
+  void attach_consoles(console::service* consoles);
 
  private:
   struct impl;

@@ -55,6 +55,11 @@ reply call(uint16_t port, const std::string& method, const std::string& target, 
 struct ws_client::impl {
   net::io_context ioc;
   websocket::stream<beast::tcp_stream> ws{ioc};
+  // A read that timed out stays pending (cancelling a websocket read fails the stream);
+  // the next read() waits for it.
+  beast::flat_buffer buf;
+  bool pending = false, done = false, binary = false;
+  beast::error_code ec;
 };
 
 ws_client::ws_client() : impl_(std::make_unique<impl>()) {}
@@ -75,23 +80,24 @@ int ws_client::connect(uint16_t port, const std::string& token) {
 void ws_client::send(const std::string& text) { impl_->ws.write(net::buffer(text)); }
 
 std::optional<std::string> ws_client::read(std::chrono::milliseconds timeout) {
-  beast::flat_buffer buf;
-  bool done = false;
-  beast::error_code ec;
-  impl_->ws.async_read(buf, [&](beast::error_code e, size_t) {
-    ec = e;
-    done = true;
-  });
-  impl_->ioc.restart();
-  impl_->ioc.run_for(timeout);
-  if (!done) {
-    beast::get_lowest_layer(impl_->ws).cancel();
-    impl_->ioc.restart();
-    impl_->ioc.run();
-    return std::nullopt;
+  auto& i = *impl_;
+  if (!i.pending) {
+    i.pending = true;
+    i.done = false;
+    i.buf.clear();
+    i.ws.async_read(i.buf, [&i](beast::error_code e, size_t) {
+      i.ec = e;
+      i.done = true;
+    });
   }
-  if (ec) return std::nullopt;
-  return beast::buffers_to_string(buf.data());
+  i.ioc.restart();
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (!i.done && std::chrono::steady_clock::now() < until) i.ioc.run_one_until(until);
+  if (!i.done) return std::nullopt;
+  i.pending = false;
+  if (i.ec) return std::nullopt;
+  i.binary = i.ws.got_binary();
+  return beast::buffers_to_string(i.buf.data());
 }
 
 json::object ws_client::read_json(std::chrono::milliseconds timeout) {
@@ -103,5 +109,11 @@ json::object ws_client::read_json(std::chrono::milliseconds timeout) {
 }
 
 uint16_t ws_client::close_code() const { return impl_->ws.reason().code; }
+bool ws_client::got_binary() const { return impl_->binary; }
+void ws_client::send_binary(const std::string& bytes) {
+  impl_->ws.binary(true);
+  impl_->ws.write(net::buffer(bytes));
+  impl_->ws.text(true);
+}
 
 }  // namespace hotline::test

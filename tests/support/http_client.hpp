@@ -33,6 +33,8 @@ class ws_client {
   std::optional<std::string> read(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   boost::json::object read_json(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   uint16_t close_code() const;  // the peer's close code after read() returned nullopt
+  bool got_binary() const;      // the last message read was binary
+  void send_binary(const std::string& bytes);
 
  private:
   struct impl;
