@@ -15,6 +15,7 @@
 #include "actors/runtime/log.hpp"
 #include "actors/runtime/runtime.hpp"
 #include "api/app/app.hpp"
+#include "api/app/demo.hpp"
 #include "api/auth/accounts.hpp"
 #include "api/auth/password.hpp"
 #include "api/config/config.hpp"
@@ -40,6 +41,8 @@ constexpr const char* usage = R"(hotline — contact-center platform for 12333-s
 
 usage:
   hotline serve [--config FILE]              run the platform (defaults: data in ./var, web :8080)
+  hotline demo [--config FILE]               serve, plus simulated agents' phones and callers on
+                                             loopback (baresip, SIPp): open http://localhost:8080/
   hotline backup DEST [--config FILE]        compacting copy of the data dir into DEST while it serves
   hotline verify DIR                         check a data dir or a backup
   hotline user add NAME --roles R[,R...] [--site S] [--work-id W] [--display-name N] [--config FILE]
@@ -106,7 +109,7 @@ void apply_log_config(const config::config& cfg) {
     if (log::parse_level(level, l)) log::set_module_level(module, l);
 }
 
-int cmd_serve(const args& a) {
+int cmd_serve(const args& a, bool demo) {
   config::config cfg;
   if (!load_config(a, cfg)) return 2;
   apply_log_config(cfg);
@@ -119,6 +122,11 @@ int cmd_serve(const args& a) {
   signal(SIGPIPE, SIG_IGN);
 
   std::string error;
+  app::demo_options demo_opts;
+  if (demo && !app::demo::prepare(cfg, demo_opts, error)) {
+    std::cerr << "hotline demo: " << error << "\n";
+    return 1;
+  }
   auto app = app::application::start(cfg, error);
   if (!app) {
     log::error("app", "cannot start", {{"error", error}});
@@ -132,10 +140,24 @@ int cmd_serve(const args& a) {
   std::printf("hotline: serving on %s://%s:%u (data in %s)\n", cfg.http.tls_cert.empty() ? "http" : "https",
               cfg.http.listen.c_str(), app->http_port(),
               cfg.server.data_dir.c_str());
+  std::unique_ptr<app::demo> floor;
+  if (demo) {
+    floor = app::demo::start(*app, cfg, demo_opts, error);
+    if (!floor) {
+      log::error("demo", "cannot start", {{"error", error}});
+      app->stop();
+      return 1;
+    }
+    std::printf("hotline demo: %zu agents' phones and callers at %.0f calls/min on loopback\n"
+                "  open http://localhost:%u/ and log in as lead1 (shift lead) or a1001..a%zu (agents),\n"
+                "  password: hotline-demo\n",
+                demo_opts.agents, demo_opts.calls_per_minute, app->http_port(), 1000 + demo_opts.agents);
+  }
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log::info("app", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  floor.reset();  // the phones and callers go first
   app->stop();
   return 0;
 }
@@ -427,7 +449,8 @@ int main(int argc, char** argv) {
   }
   if (a.positional.empty()) return std::cerr << usage, 2;
   const auto& cmd = a.positional[0];
-  if (cmd == "serve") return cmd_serve(a);
+  if (cmd == "serve") return cmd_serve(a, false);
+  if (cmd == "demo") return cmd_serve(a, true);
   if (cmd == "backup") return cmd_backup(a);
   if (cmd == "verify") return cmd_verify(a);
   if (cmd == "user") return cmd_user(a);

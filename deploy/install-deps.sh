@@ -3,7 +3,8 @@
 # playwright-core from npm for the browser tests). Idempotent: when every package is
 # already there it changes nothing and touches no network.
 #
-#   deploy/install-deps.sh            build + run dependencies
+#   deploy/install-deps.sh            build + run dependencies (and the peers `hotline demo`
+#                                     runs: SIPp callers, baresip agents' phones)
 #   deploy/install-deps.sh --test     also the test peers (SIPp, baresip, sox, Chromium, ...)
 set -euo pipefail
 
@@ -13,6 +14,7 @@ build_pkgs=(
   libsrtp2-dev libopus-dev libopusenc-dev libogg-dev libspeexdsp-dev libspandsp-dev
   libxapian-dev libicu-dev liblmdb-dev lmdb-utils libssl-dev libtomlplusplus-dev
   libosip2-dev espeak-ng sox
+  sip-tester baresip-core
 )
 test_pkgs=(
   libgtest-dev libgmock-dev clang libfuzzer-14-dev libclang-rt-14-dev

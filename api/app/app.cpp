@@ -257,6 +257,7 @@ class application_impl final : public application {
   auth::accounts& accounts() override { return *accounts_; }
   storage::env& env() override { return *env_; }
   actors::event_hub& hub() override { return runtime_->hub(); }
+  calls::center* calls() override { return calls_.get(); }
 
   std::optional<std::string> bootstrap_admin() override {
     if (accounts_->any_users()) return std::nullopt;

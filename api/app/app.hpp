@@ -17,6 +17,9 @@ class env;
 namespace hotline::actors {
 class event_hub;
 }
+namespace hotline::calls {
+class center;
+}
 
 namespace hotline::app {
 
@@ -30,6 +33,7 @@ class application {
   virtual auth::accounts& accounts() = 0;
   virtual storage::env& env() = 0;
   virtual actors::event_hub& hub() = 0;
+  virtual calls::center* calls() = 0;  // null when calls are off
   // On an empty data dir: creates the first admin and returns its generated password.
   virtual std::optional<std::string> bootstrap_admin() = 0;
   // Clean shutdown: stop the server, drain and commit, stop actors. Within ~5 s.
