@@ -858,7 +858,7 @@ class call_actor : public caf::event_based_actor {
 
   void publish(const std::string& state) {
     boost::json::object o{{"call", id_},          {"state", state},       {"from", rec_.from},
-                          {"dialled", rec_.dialled}, {"queue", rec_.queue}, {"agent", phase_ == phase::ringing ? offered_.agent : rec_.agent},
+                          {"dialled", rec_.dialled}, {"queue", rec_.queue}, {"agent", phase_ == phase::ringing ? offered_.agent : agent_gone_ ? std::string() : rec_.agent},
                           {"at_ms", std::chrono::duration_cast<std::chrono::milliseconds>(ctx_->options.now().time_since_epoch()).count()}};
     if (walk_) o["ivr_path"] = walk_->path();
     if (!rec_.ivr_digits.empty()) o["ivr_digits"] = rec_.ivr_digits;

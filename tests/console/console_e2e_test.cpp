@@ -140,7 +140,9 @@ class consoles : public ::testing::Test {
     std::filesystem::create_directories(HOTLINE_TEST_PROMPTS);
     std::filesystem::create_directory_symlink(HOTLINE_TEST_PROMPTS, dir.sub("data/prompts"));
     std::ofstream(dir.sub("agents.json")) << R"([{"id":"1001","name":"王芳","phone":"8001",
-        "skills":[{"skill":"pension","level":4,"post":"A"}],"queues":[{"queue":"pension","priority":1}]}])";
+        "skills":[{"skill":"pension","level":4,"post":"A"}],"queues":[{"queue":"pension","priority":1}]},
+        {"id":"1002","name":"李强","phone":"8002",
+        "skills":[{"skill":"general","level":3,"post":"A"}],"queues":[{"queue":"general","priority":1}]}])";
     std::ofstream(dir.sub("queues.json")) << R"([{"id":"pension","hours":"always","wrap_up_s":0,"min_agents":1},
         {"id":"general","hours":"always"}])";
     sip_port = free_udp_port();
@@ -170,14 +172,34 @@ class consoles : public ::testing::Test {
     auto agt = 1u << static_cast<unsigned>(auth::role::agent);
     ASSERT_FALSE(app->accounts().create_now({"lead1", "a-long-password", "张班长", "", "demo", sup}));
     ASSERT_FALSE(app->accounts().create_now({"wangfang", "a-long-password", "王芳", "1001", "demo", agt}));
-    phones::account acc;
-    acc.user = "8001";
-    acc.realm = cfg.sip.realm;
-    auto creds = sip::digest::make_credentials("8001", acc.realm, "agent-secret");
-    acc.ha1_md5 = creds.ha1_md5;
-    acc.ha1_sha256 = creds.ha1_sha256;
-    acc.srtp = "off";
-    ASSERT_FALSE(phones::save(app->env(), acc));
+    ASSERT_FALSE(app->accounts().create_now({"lichang", "a-long-password", "李强", "1002", "demo", agt}));
+    for (auto ext : {"8001", "8002", "8009"}) {  // two agents' phones, the shift lead's
+      phones::account acc;
+      acc.user = ext;
+      acc.realm = cfg.sip.realm;
+      auto creds = sip::digest::make_credentials(ext, acc.realm, "agent-secret");
+      acc.ha1_md5 = creds.ha1_md5;
+      acc.ha1_sha256 = creds.ha1_sha256;
+      acc.srtp = "off";
+      ASSERT_FALSE(phones::save(app->env(), acc));
+    }
+  }
+
+  std::unique_ptr<baresip_process> phone(const std::string& ext) {
+    return std::make_unique<baresip_process>(dir.sub("phone" + ext), free_udp_port(),
+                                             "<sip:" + ext + "@127.0.0.1:" + std::to_string(sip_port) +
+                                                 ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
+  }
+
+  // The call records written so far.
+  std::vector<json::object> call_records() {
+    std::vector<json::object> out;
+    auto txn = app->env().read();
+    txn.scan(storage::table::calls, "", "", [&](std::string_view, std::string_view v) {
+      if (auto r = storage::decode_record(v)) out.push_back(*r);
+      return true;
+    });
+    return out;
   }
   void TearDown() override {
     if (app) app->stop();
@@ -212,13 +234,11 @@ TEST_F(consoles, supervisor_and_agent_follow_a_call_and_the_supervisor_listens_i
   auto refused = agent.command({{"type", "monitor"}, {"call", "1"}, {"mode", "listen"}}, 1);
   EXPECT_EQ(refused.at("error").at("code"), "forbidden");
 
-  baresip_process phone(dir.sub("phone"), free_udp_port(),
-                        "<sip:8001@127.0.0.1:" + std::to_string(sip_port) +
-                            ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
+  auto phone = this->phone("8001");
   ASSERT_TRUE(eventually([&] {
     lead.pump(50ms);
     return lead.agents["1001"].at("phone_online").as_bool();
-  })) << json::serialize(lead.agents["1001"]) << " seq " << lead.seq << phone.output();
+  })) << json::serialize(lead.agents["1001"]) << " seq " << lead.seq << phone->output();
   EXPECT_EQ(agent.command({{"type", "state"}, {"state", "login"}}, 2).at("ok"), true);
   EXPECT_EQ(agent.command({{"type", "state"}, {"state", "ready"}}, 3).at("ok"), true);
   ASSERT_TRUE(eventually([&] {
@@ -354,6 +374,80 @@ TEST_F(consoles, supervisor_and_agent_follow_a_call_and_the_supervisor_listens_i
     return actions.size() >= 3;
   }));
   EXPECT_EQ(actions, (std::vector<std::string>{"monitor.start", "monitor.mode", "monitor.end"}));
+}
+
+// N-11 to another queue from the agent's desktop, then N-40 from the supervisor's phone:
+// barge, take over, hang up (the caller gets the survey).
+TEST_F(consoles, an_agent_transfers_to_another_queue_and_the_supervisor_takes_over_by_phone) {
+  console_client lead, first, second;
+  ASSERT_EQ(lead.open(port, login("lead1")), 101);
+  ASSERT_EQ(first.open(port, login("wangfang")), 101);
+  ASSERT_EQ(second.open(port, login("lichang")), 101);
+  lead.send({{"type", "hello"}, {"v", 1}, {"console", "supervisor"}});
+  first.send({{"type", "hello"}, {"v", 1}, {"console", "agent"}});
+  second.send({{"type", "hello"}, {"v", 1}, {"console", "agent"}});
+  auto p1 = phone("8001"), p2 = phone("8002"), p9 = phone("8009");
+  ASSERT_TRUE(eventually([&] {
+    lead.pump(50ms);
+    return lead.agents["1001"].at("phone_online").as_bool() && lead.agents["1002"].at("phone_online").as_bool();
+  })) << p1->output() << p2->output();
+  for (auto* a : {&first, &second}) {
+    EXPECT_EQ(a->command({{"type", "state"}, {"state", "login"}}, 1).at("ok"), true);
+    EXPECT_EQ(a->command({{"type", "state"}, {"state", "ready"}}, 2).at("ok"), true);
+  }
+  sipp_background caller({"sipp", "-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
+                          "-d", "25000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
+                          "127.0.0.1", "127.0.0.1:" + std::to_string(sip_port)},
+                         dir.sub("caller"));
+  std::string call;
+  ASSERT_TRUE(eventually([&] {
+    lead.pump(50ms);
+    for (auto& [id, c] : lead.calls)
+      if (str(c, "state") == "connected" && str(c, "agent") == "1001") call = id;
+    return !call.empty();
+  }));
+  // The pension agent hands the caller to the general queue; agent 1002 answers there.
+  auto r = first.command({{"type", "transfer"}, {"to", "queue"}, {"target", "general"}}, 3);
+  ASSERT_EQ(r.at("ok"), true) << json::serialize(r);
+  ASSERT_TRUE(eventually([&] {
+    lead.pump(50ms);
+    auto& c = lead.calls[call];
+    return str(c, "state") == "connected" && str(c, "agent") == "1002";
+  })) << json::serialize(lead.calls[call]);
+  ASSERT_TRUE(eventually([&] {
+    first.pump(50ms);
+    return first.find("call_ended").has_value();
+  }));
+  EXPECT_EQ(first.command({{"type", "transfer"}, {"to", "queue"}, {"target", "nowhere"}}, 4).at("ok"), false);
+
+  // The shift lead barges in from the phone, then takes the call over.
+  r = lead.command({{"type", "monitor"}, {"call", call}, {"mode", "barge"}, {"via", "phone"}, {"phone", "8009"}}, 10);
+  ASSERT_EQ(r.at("ok"), true) << json::serialize(r);
+  ASSERT_TRUE(eventually([&] {
+    lead.pump(50ms);
+    auto* m = lead.calls[call].if_contains("monitor");
+    return m && m->is_object() && m->as_object().at("joined").as_bool();
+  })) << p9->output();
+  EXPECT_EQ(lead.command({{"type", "monitor_mode"}, {"mode", "takeover"}}, 11).at("ok"), true);
+  ASSERT_TRUE(eventually([&] {
+    second.pump(50ms);
+    return second.find("call_ended").has_value();
+  })) << "agent 1002 was not released by the take-over";
+  // Another console cannot monitor a call already monitored.
+  console_client other;
+  ASSERT_EQ(other.open(port, login("lead1")), 101);
+  other.send({{"type", "hello"}, {"v", 1}, {"console", "supervisor"}});
+  r = other.command({{"type", "monitor"}, {"call", call}, {"mode", "listen"}}, 1);
+  EXPECT_EQ(r.at("error").at("code"), "refused");
+  EXPECT_EQ(lead.command({{"type", "monitor_stop"}}, 12).at("ok"), true);
+
+  ASSERT_TRUE(eventually([&] { return call_records().size() == 1; }, 40s)) << "no call record";
+  auto cdr = call_records()[0];
+  auto transfers = str(cdr, "transfers");
+  EXPECT_NE(transfers.find("queue:general"), std::string::npos) << transfers;
+  EXPECT_NE(transfers.find("takeover:lead1"), std::string::npos) << transfers;
+  EXPECT_EQ(cdr.at("queues").as_array().size(), 2u);
+  EXPECT_EQ(str(cdr, "agent"), "1002");
 }
 
 TEST_F(consoles, hello_is_checked_and_roles_are_enforced) {
