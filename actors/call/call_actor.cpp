@@ -97,7 +97,8 @@ class call_actor : public caf::event_based_actor {
       log::warn("calls", "no media port for a call", {{"error", *err}});
       return fail_caller(503, "No media resources");
     }
-    auto answer = sdp::answer_offer(*caller_.offer, caller_.policy, std::get<sdp::local_media>(local), random_bytes);
+    caller_local_ = std::get<sdp::local_media>(local);
+    auto answer = sdp::answer_offer(*caller_.offer, caller_.policy, caller_local_, random_bytes);
     if (auto* err = std::get_if<sdp::negotiation_error>(&answer)) return fail_caller(err->sip_status, err->reason);
     auto& a = std::get<sdp::answer_result>(answer);
     caller_answer_ = a.answer;
@@ -330,7 +331,8 @@ class call_actor : public caf::event_based_actor {
       log::warn("calls", "no media port for the agent leg", {{"error", *err}});
       return offer_failed("no media port");
     }
-    agent_offer_ = sdp::make_offer(ctx_->options.phone_policy, std::get<sdp::local_media>(local), random_bytes);
+    agent_local_ = std::get<sdp::local_media>(local);
+    agent_offer_ = sdp::make_offer(ctx_->options.phone_policy, agent_local_, random_bytes);
     sip::originate_request req;
     req.target = m.phone;
     req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;  // N-07: the agent sees who calls
@@ -444,6 +446,7 @@ class call_actor : public caf::event_based_actor {
   void on_sip(const sip::call_event& e) {
     if (transfer_ref_ && e.ref == transfer_ref_) return on_transfer_leg(e);
     if (mon_ && mon_->ref && e.ref == mon_->ref) return on_monitor_leg(e);
+    if (e.kind == call_event_kind::reinvite_offer) return on_reinvite(e);
     bool from_agent = agent_ref_ && e.ref == agent_ref_;
     if (from_agent) {
       switch (e.kind) {
@@ -516,6 +519,47 @@ class call_actor : public caf::event_based_actor {
     phase_ = phase::survey;
     publish("survey");
     play(ctx_->clip("survey"), playing::survey);
+  }
+
+  // ---- re-INVITEs: hold and resume ----------------------------------------------------
+  // A phone's re-INVITE is answered from the same local media (the leg keeps its SSRC,
+  // sequence and SRTP contexts). When the agent holds (a=sendonly or inactive), the caller
+  // hears hold music until the agent resumes; when the caller holds, the agent hears
+  // silence. A re-INVITE on another leg, or that cannot be answered, is refused (488) and
+  // the call goes on as it was.
+  void on_reinvite(const sip::call_event& e) {
+    bool from_caller = e.ref == caller_.ref;
+    bool from_agent = agent_ref_ && e.ref == agent_ref_ && phase_ == phase::connected;
+    if ((!from_caller && !from_agent) || !e.sdp) return ctx_->sip->reject(e.ref, 488, "Not Acceptable Here");
+    auto* previous = from_caller ? &caller_answer_ : (agent_answer_.media.empty() ? nullptr : &agent_answer_);
+    auto answer = sdp::answer_offer(*e.sdp, from_caller ? caller_.policy : ctx_->options.phone_policy,
+                                    from_caller ? caller_local_ : agent_local_, random_bytes, previous);
+    if (auto* err = std::get_if<sdp::negotiation_error>(&answer))
+      return ctx_->sip->reject(e.ref, err->sip_status, err->reason);
+    auto& a = std::get<sdp::answer_result>(answer);
+    auto role = from_caller ? leg_role::caller : leg_role::agent;
+    ctx_->media.configure_leg(session_, role, a.session, from_caller ? 0 : (caller_codec_narrow_ ? 4000 : 0));
+    ctx_->sip->answer(e.ref, a.answer);
+    (from_caller ? caller_answer_ : agent_answer_) = a.answer;
+    // The peer holds when it stops receiving: it offers sendonly (we answer recvonly) or
+    // inactive (RFC 3264 §8.4).
+    bool held = a.session.local_direction == sdp::direction::recvonly ||
+                a.session.local_direction == sdp::direction::inactive;
+    if (from_agent && held != agent_holding_) {
+      agent_holding_ = held;
+      rec_.holds += held ? 1 : 0;
+      if (held) {
+        play(ctx_->hold_music, playing::hold, true);
+        publish("on_hold");
+      } else {
+        if (playing_ == playing::hold) {
+          ctx_->media.stop_playback(session_);
+          playing_ = playing::none;
+        }
+        if (!mon_) ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
+        publish("connected");
+      }
+    }
   }
 
   // ---- N-40 listen, whisper, barge, take over -----------------------------------------
@@ -926,6 +970,9 @@ class call_actor : public caf::event_based_actor {
   uint64_t transfer_gen_ = 0;
   bool transfer_answered_ = false, agent_gone_ = false;
   std::optional<monitor_state> mon_;  // N-40
+  sdp::local_media caller_local_, agent_local_;  // answering re-INVITEs from the same ports
+  sdp::session_description agent_answer_;        // our last answer to the agent's re-INVITE
+  bool agent_holding_ = false;
   call_record rec_;
 };
 

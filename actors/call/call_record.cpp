@@ -43,6 +43,7 @@ std::string to_json(const call_record& r) {
   o["transfers"] = r.transfers;
   o["callback_requested"] = r.callback_requested;
   o["dangerous"] = r.dangerous;
+  o["holds"] = r.holds;
   json::array legs;
   for (const auto& l : r.media) {
     legs.push_back(json::object{{"leg", std::string(media::to_string(l.role))},

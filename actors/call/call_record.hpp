@@ -44,6 +44,7 @@ struct call_record {
   std::string transfers;      // N-11: "8009:answered", "8009:no answer;8010:answered"
   bool callback_requested = false;
   bool dangerous = false;  // N-14
+  int holds = 0;           // times the agent put the caller on hold (hold music played)
   std::vector<media::leg_report> media;
   media::activity_totals activity;
   std::string recording;  // path of the stereo Ogg Opus file, empty if none

@@ -28,7 +28,8 @@ std::string id_of(const json::object& o, std::string_view k) {
 
 // A call in these states has an agent at the phone (offered, talking, or handing over).
 bool with_agent(std::string_view state) {
-  return state == "ringing" || state == "connected" || state == "transferring" || state == "transfer_returned";
+  return state == "ringing" || state == "connected" || state == "on_hold" || state == "transferring" ||
+         state == "transfer_returned";
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "storage/record.hpp"
 #include "tests/media/baresip_phone.hpp"
 #include "tests/media/sipp_runner.hpp"
+#include "tests/support/baresip.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace hotline::test {
@@ -276,6 +277,43 @@ TEST_F(call_flow, the_agent_releases_first_and_the_caller_answers_the_survey) {
 // N-11: the agent transfers the caller to a supervisor's phone; once it answers the agent
 // is released; and when the supervisor does not answer, the caller is back with the agent.
 // N-14 on the way: the agent flags the call as dangerous.
+// The agent's phone puts the caller on hold and resumes (re-INVITEs a=sendonly, then
+// sendrecv): both re-INVITEs are answered, the caller hears hold music meanwhile, the call
+// goes on and the record counts the hold.
+TEST_F(call_flow, the_agent_holds_and_resumes_from_the_phone) {
+  site s(dir.path());
+  s.credentials.add("8001", "agent-secret");
+  s.center().add_agent(agent_1023());
+  baresip_options o;
+  o.user = "8001";
+  o.domain = "127.0.0.1:" + std::to_string(s.port());
+  o.auth_pass = "agent-secret";
+  o.audio_codecs = {"PCMU/8000/1"};
+  o.regint = 300;
+  baresip_peer phone(o);
+  ASSERT_TRUE(phone.start()) << phone.error();
+  ASSERT_TRUE(eventually([&] { return s.registered("8001"); }));
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
+  sipp_background caller({"sipp", "-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
+                          "-d", "9000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
+                          "127.0.0.1", "127.0.0.1:" + std::to_string(s.port())},
+                         dir.sub("caller"));
+  ASSERT_TRUE(phone.wait_event("CALL_ESTABLISHED", 20s));
+  std::this_thread::sleep_for(1s);
+  ASSERT_TRUE(phone.command_data("hold")) << "baresip refused /hold";
+  std::this_thread::sleep_for(2s);  // on hold: the caller hears the music
+  ASSERT_TRUE(phone.command_data("resume"));
+  ASSERT_TRUE(eventually([&] { return s.call_records().size() == 1; }, 30s)) << "no call record";
+  auto cdr = s.call_records()[0];
+  EXPECT_EQ(cdr["holds"].as_int64(), 1);
+  EXPECT_EQ(cdr["outcome"], "answered");
+  EXPECT_EQ(cdr["released_by"], "caller");
+  EXPECT_TRUE(phone.events().end() == std::find_if(phone.events().begin(), phone.events().end(), [](const auto& e) {
+                return e.type == "CALL_CLOSED" && e.param.find("488") != std::string::npos;
+              }));
+}
+
 TEST_F(call_flow, transfer_to_a_supervisor_and_back_when_nobody_answers) {
   site s(dir.path());
   s.credentials.add("8001", "agent-secret");
