@@ -19,7 +19,8 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev clang libfuzzer-14-dev libclang-rt-14-dev
   sip-tester baresip baresip-core espeak-ng sox libsox-fmt-all opus-tools tshark
-  curl chromium nodejs debootstrap rtpengine-daemon
+  curl chromium nodejs debootstrap rtpengine-daemon python3
+  fonts-wqy-microhei  # CJK glyphs for the browser tests' screenshots (the consoles are in Chinese)
 )
 
 want=("${build_pkgs[@]}")

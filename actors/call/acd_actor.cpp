@@ -49,8 +49,9 @@ caf::behavior agent_actor(caf::event_based_actor* self, std::shared_ptr<call_con
 class acd_actor : public caf::event_based_actor {
  public:
   acd_actor(caf::actor_config& cfg, std::shared_ptr<call_context> ctx, acd::router r, std::vector<std::string> queues,
-            std::map<std::string, int> minimum)
+            std::map<std::string, int> minimum, acd::actions initial)
       : caf::event_based_actor(cfg),
+        initial_(std::move(initial)),
         queues_(std::move(queues)),
         minimum_(std::move(minimum)),
         ctx_(std::move(ctx)),
@@ -58,6 +59,9 @@ class acd_actor : public caf::event_based_actor {
 
   caf::behavior make_behavior() override {
     delayed_send(this, std::chrono::milliseconds(250), acd_tick{});
+    // What configuring the queues decided (service hours, N-02 alarms of queues that
+    // start below their minimum) is published like any later decision.
+    apply(std::move(initial_));
     return {
         [this](add_agent_msg& m) {
           auto id = m.a.profile.id;
@@ -301,6 +305,7 @@ class acd_actor : public caf::event_based_actor {
     }
   }
 
+  acd::actions initial_;
   std::vector<std::string> queues_;
   std::map<std::string, int> minimum_;  // N-02 bottom line per queue
   std::shared_ptr<call_context> ctx_;
@@ -335,6 +340,7 @@ caf::actor spawn_acd(const std::shared_ptr<call_context>& ctx, std::string& erro
   // Overflow targets must exist before the queues that name them: configure the ones
   // without a target first.
   std::vector<std::string> ids;
+  acd::actions initial;
   std::map<std::string, int> minimum;
   for (const auto& [id, q] : queues) minimum[id] = q.min_agents;
   for (int pass = 0; pass < 2; ++pass)
@@ -346,8 +352,10 @@ caf::actor spawn_acd(const std::shared_ptr<call_context>& ctx, std::string& erro
         return {};
       }
       ids.push_back(id);
+      auto& acts = std::get<acd::actions>(out);
+      initial.insert(initial.end(), acts.begin(), acts.end());
     }
-  return ctx->sys.spawn<acd_actor>(ctx, std::move(r), std::move(ids), std::move(minimum));
+  return ctx->sys.spawn<acd_actor>(ctx, std::move(r), std::move(ids), std::move(minimum), std::move(initial));
 }
 
 }  // namespace hotline::calls

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "actors/call/internal.hpp"
+#include "storage/keys.hpp"
+#include "storage/record.hpp"
 #include "actors/runtime/log.hpp"
 #include "media/prompt/library.hpp"
 
@@ -132,6 +134,7 @@ class center_impl final : public center {
     {
       std::lock_guard lock(mutex_);
       phone_to_agent_[a.phone] = a.profile.id;
+      agent_phone_[a.profile.id] = a.phone;
     }
     caf::anon_send(ctx_->acd, add_agent_msg{std::move(a)});
   }
@@ -178,6 +181,46 @@ class center_impl final : public center {
     if (!queues_.count(queue)) return done("no queue '" + queue + "'");
     caf::anon_send(ctx_->acd, call_request_msg{call_request_msg::kind::to_queue, agent_id, queue, std::move(done)});
   }
+  void callback(const std::string& agent_id, uint64_t request, result_fn done) override {
+    if (ctx_->options.callback_uri.find("{number}") == std::string::npos)
+      return done("callbacks are not configured (calls.callback_uri)");
+    callback_msg m;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = agent_phone_.find(agent_id);
+      if (it == agent_phone_.end()) return done("unknown agent " + agent_id);
+      m.agent = agent_id;
+      m.phone = it->second;
+    }
+    m.key = storage::be64(request);
+    {
+      if (!ctx_->env) return done("no storage for callback requests");
+      auto txn = ctx_->env->read();
+      auto v = txn.ok() ? txn.get(storage::table::callbacks, m.key) : std::nullopt;
+      auto rec = v ? storage::decode_record(*v) : std::nullopt;
+      if (!rec) return done("no callback request " + std::to_string(request));
+      auto str = [&](const char* k) {
+        auto* x = rec->if_contains(k);
+        return x && x->is_string() ? std::string(x->as_string()) : std::string();
+      };
+      if (str("status") == "done") return done("callback request " + std::to_string(request) + " was already answered");
+      m.number = str("number");
+      m.queue = str("queue");
+      m.request = std::move(*rec);
+    }
+    if (m.number.empty()) return done("the callback request has no number");
+    // Only an agent the ACD will not offer a call to meanwhile (N-04).
+    auto ctx = ctx_;
+    caf::anon_send(ctx_->acd, agent_req{m.agent, [ctx, m, done](std::optional<acd::agent_view> v) mutable {
+                                          if (!v) return done("unknown agent " + m.agent);
+                                          if (v->state != acd::agent_state::not_ready &&
+                                              v->state != acd::agent_state::wrap_up)
+                                            return done("set yourself not ready (or finish in wrap-up) to call back");
+                                          if (!v->phone_registered) return done("your phone is not registered");
+                                          spawn_callback(ctx, std::move(m));
+                                          done("");
+                                        }});
+  }
   void flag_dangerous(const std::string& agent_id, result_fn done) override {
     caf::anon_send(ctx_->acd, call_request_msg{call_request_msg::kind::dangerous, agent_id, {}, std::move(done)});
   }
@@ -221,6 +264,7 @@ class center_impl final : public center {
   std::shared_ptr<call_context> ctx_;
   std::mutex mutex_;
   std::map<std::string, std::string> phone_to_agent_;
+  std::map<std::string, std::string> agent_phone_;
   std::set<std::string> queues_;  // every queue a call can be transferred to (N-11)
 };
 
@@ -228,6 +272,7 @@ class center_impl final : public center {
 
 std::unique_ptr<center> make_center(center_deps& deps, center_options options, std::string& error) {
   auto ctx = std::make_shared<call_context>(deps.sys, deps.media, deps.prompts, deps.writer, deps.hub, std::move(options));
+  ctx->env = deps.env;
   for (const auto& p : prompt::default_prompts()) {
     auto pcm = deps.prompts.clip(p.name, 8000);
     if (!pcm.empty())

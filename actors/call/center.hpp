@@ -48,6 +48,11 @@ struct center_options {
   uint32_t survey_timeout_s = 8;                // N-16: a digit within this after the prompt
   uint32_t announce_interval_s = 30;            // N-18: position/expected wait this often
   uint32_t transfer_timeout_s = 20;             // N-11: back to the agent after this
+  // N-17: callbacks go out through the trunk: "{number}" is replaced by the caller's number
+  // (e.g. "sip:{number}@192.0.2.7:5060"); empty: callbacks cannot be dialled.
+  std::string callback_uri;
+  std::string callback_caller_id = "12333";  // what the citizen's phone shows
+  uint32_t callback_agent_ring_s = 20;
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };
 
@@ -90,6 +95,11 @@ class center : public sip::event_handler {
   // N-11: the agent's current call goes back to queue `queue` (announced to the caller);
   // the agent is released into wrap-up. An unknown queue is refused.
   virtual void transfer_to_queue(const std::string& agent_id, const std::string& queue, result_fn done) = 0;
+  // N-17: callback request `request` (its id in the callbacks table, the id of the call
+  // that left it) is dialled for the agent: their phone rings first, then the caller's
+  // number through the trunk; the result is written to the request and a call record.
+  // The agent must be not ready or in wrap-up (so the ACD offers them no call meanwhile).
+  virtual void callback(const std::string& agent_id, uint64_t request, result_fn done) = 0;
   // N-14: the agent flags the current call as dangerous: an alarm for supervisors, and the
   // call record (and its recording) marked to be kept.
   virtual void flag_dangerous(const std::string& agent_id, result_fn done) = 0;

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <boost/json/object.hpp>
+
 #include "actors/acd/actions.hpp"
 #include "actors/acd/stats.hpp"
 #include "actors/call/call_record.hpp"
@@ -88,6 +90,13 @@ struct call_request_msg {
   std::string target;  // transfer: the phone (SIP user) of a supervisor or expert seat; to_queue: the queue
   center::result_fn done;
 };
+// A callback to dial (N-17): the request as stored, and who calls back.
+struct callback_msg {
+  std::string key;              // the request's key in the callbacks table
+  boost::json::object request;  // its record
+  std::string number, queue;
+  std::string agent, phone;     // the agent and the SIP user of their phone
+};
 // A supervisor's monitor on a call (center::monitor*), straight to the call's actor.
 struct monitor_msg {
   enum class kind { start, mode, stop } what = kind::start;
@@ -119,6 +128,7 @@ struct call_context {
   const prompt::prompt_library& prompts;
   actors::durable_writer& writer;
   actors::event_hub& hub;
+  storage::env* env = nullptr;  // reads (callback requests)
   center_options options;
   caf::actor acd;
   record::recorder_pool* recorder = nullptr;  // null: calls are not recorded
@@ -173,6 +183,7 @@ caf::actor spawn_call(const std::shared_ptr<call_context>& ctx, sip::incoming_ca
 caf::actor spawn_feature_call(const std::shared_ptr<call_context>& ctx, sip::incoming_call call, std::string agent,
                               agent_command c);
 caf::actor spawn_acd(const std::shared_ptr<call_context>& ctx, std::string& error);
+caf::actor spawn_callback(const std::shared_ptr<call_context>& ctx, callback_msg req);
 
 }  // namespace hotline::calls
 
@@ -205,6 +216,7 @@ struct center_deps {
   const prompt::prompt_library& prompts;
   actors::durable_writer& writer;
   actors::event_hub& hub;
+  storage::env* env = nullptr;
 };
 
 }  // namespace hotline::calls

@@ -156,7 +156,7 @@ class agent_session : public caf::event_based_actor {
       return reply(m.id, "invalid_value", "unknown state '" + m.state + "'");
     }
     auto cmd = m.id;
-    ctx_->center.command(who_.work_id, c, reason, later([this, cmd](std::string error) {
+    ctx_->center->command(who_.work_id, c, reason, later([this, cmd](std::string error) {
                            if (!error.empty()) return reply(cmd, "refused", error);
                            reply(cmd);
                          }));
@@ -216,7 +216,7 @@ class agent_session : public caf::event_based_actor {
     auto cmd = m.id;
     if (m.kind == "dangerous") {
       if (current_ != m.call) return reply(cmd, "refused", "only the call in progress can be flagged dangerous");
-      return ctx_->center.flag_dangerous(who_.work_id, later([this, cmd](std::string error) {
+      return ctx_->center->flag_dangerous(who_.work_id, later([this, cmd](std::string error) {
                                            if (!error.empty()) return reply(cmd, "refused", error);
                                            reply(cmd);
                                          }));
@@ -247,8 +247,37 @@ class agent_session : public caf::event_based_actor {
       if (!error.empty()) return reply(cmd, "refused", error);
       reply(cmd);
     });
-    if (m.to == "queue") return ctx_->center.transfer_to_queue(who_.work_id, m.target, std::move(done));
-    ctx_->center.transfer(who_.work_id, m.target, std::move(done));
+    if (m.to == "queue") return ctx_->center->transfer_to_queue(who_.work_id, m.target, std::move(done));
+    ctx_->center->transfer(who_.work_id, m.target, std::move(done));
+  }
+
+  // N-17: the open callback requests, newest first (the agent calls the caller back).
+  void on(console::callbacks_list& m) {
+    json::array items;
+    auto txn = ctx_->env.read();
+    if (txn.ok())
+      txn.scan_reverse(storage::table::callbacks, {}, [&](std::string_view k, std::string_view v) {
+        auto r = storage::decode_record(v);
+        auto id = storage::from_be64(k);
+        if (!r || !id || str(*r, "status") == "done") return true;
+        r->erase("v");
+        (*r)["request"] = std::to_string(*id);
+        if (auto* c = r->if_contains("call"); c && !c->is_string()) *c = std::to_string(c->to_number<uint64_t>());
+        items.push_back(std::move(*r));
+        return items.size() < 50;
+      });
+    auto frame = json::object{{"type", "result"}, {"id", m.id}, {"ok", true}, {"items", std::move(items)}};
+    text(frame);
+  }
+
+  void on(console::callback_dial& m) {
+    auto request = parse_call_id(m.request);
+    if (!request) return reply(m.id, "not_found", "no callback request '" + m.request + "'");
+    auto cmd = m.id;
+    ctx_->center->callback(who_.work_id, *request, later([this, cmd](std::string error) {
+                            if (!error.empty()) return reply(cmd, "refused", error);
+                            reply(cmd);
+                          }));
   }
 
   template <class Supervisor_only>

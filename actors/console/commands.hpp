@@ -66,7 +66,15 @@ struct flag {
   std::string call, kind;  // dangerous | harassing
 };
 
+struct callbacks_list {  // N-17: the open callback requests
+  int64_t id = 0;
+};
+struct callback_dial {  // N-17: call one back now
+  int64_t id = 0;
+  std::string request;
+};
+
 using command = std::variant<monitor, monitor_mode_change, monitor_stop, agent_state, agent_message, state_change,
-                             classify, transfer, flag>;
+                             classify, transfer, flag, callbacks_list, callback_dial>;
 
 }  // namespace hotline::console

@@ -12,6 +12,10 @@
 #include "actors/console/commands.hpp"
 #include "actors/pubsub/subscriber.hpp"
 
+namespace hotline::calls {
+class center;
+}
+
 namespace hotline::console {
 
 struct user {
@@ -51,6 +55,9 @@ class service {
   virtual ~service() = default;
   virtual std::variant<std::unique_ptr<session>, open_error> open(const user& who, const hello& h,
                                                                   std::weak_ptr<actors::subscriber> conn) = 0;
+  // The center the consoles command; set once, before the server lets consoles open.
+  // The floor follows the hub from construction on, so it sees the center start.
+  virtual void attach(calls::center* center) = 0;
   // Consoles open now (supervisor, agent).
   virtual std::pair<size_t, size_t> sessions() const = 0;
 };

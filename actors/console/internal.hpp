@@ -20,7 +20,7 @@ namespace hotline::console {
 
 struct console_context {
   caf::actor_system& sys;
-  calls::center& center;
+  calls::center* center = nullptr;  // set by service::attach before any console opens
   storage::env& env;
   actors::durable_writer& writer;
   options opt;
@@ -37,8 +37,8 @@ struct console_context {
     std::lock_guard lock(sessions_mutex);
     sessions.erase(id);
   }
-  console_context(caf::actor_system& s, calls::center& c, storage::env& e, actors::durable_writer& w, options o)
-      : sys(s), center(c), env(e), writer(w), opt(std::move(o)) {}
+  console_context(caf::actor_system& s, storage::env& e, actors::durable_writer& w, options o)
+      : sys(s), env(e), writer(w), opt(std::move(o)) {}
   void audit(const user& who, std::string action, std::string target, std::string detail_json) const {
     if (opt.audit) opt.audit({who.username, std::move(action), std::move(target), opt.site, std::move(detail_json)});
   }
@@ -121,6 +121,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::console::stop_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::console::async_done)
 
 namespace hotline::console {
-std::unique_ptr<service> make_service(caf::actor_system& sys, calls::center& center, storage::env& env,
-                                      actors::durable_writer& writer, actors::event_hub& hub, options opt);
+std::unique_ptr<service> make_service(caf::actor_system& sys, storage::env& env, actors::durable_writer& writer,
+                                      actors::event_hub& hub, options opt);
 }

@@ -56,6 +56,7 @@ class service_impl final : public service {
     if (h.version != 1) return open_error{400, "unsupported_version", "this server speaks console protocol v1"};
     auto c = conn.lock();
     if (!c) return open_error{410, "closed", "the connection is closed"};
+    if (!ctx_->center) return open_error{503, "unavailable", "the contact center is starting"};
     bool supervisor = h.console == "supervisor";
     if (supervisor) {
       if (!who.supervisor) return open_error{403, "forbidden", "the supervisor console needs a supervisor or admin role"};
@@ -82,6 +83,8 @@ class service_impl final : public service {
     return std::unique_ptr<session>(std::make_unique<session_impl>(std::move(actor)));
   }
 
+  void attach(calls::center* center) override { ctx_->center = center; }
+
   std::pair<size_t, size_t> sessions() const override { return {ctx_->supervisors.load(), ctx_->agents.load()}; }
 
  private:
@@ -91,9 +94,9 @@ class service_impl final : public service {
 
 }  // namespace
 
-std::unique_ptr<service> make_service(caf::actor_system& sys, calls::center& center, storage::env& env,
-                                      actors::durable_writer& writer, actors::event_hub& hub, options opt) {
-  auto ctx = std::make_shared<console_context>(sys, center, env, writer, std::move(opt));
+std::unique_ptr<service> make_service(caf::actor_system& sys, storage::env& env, actors::durable_writer& writer,
+                                      actors::event_hub& hub, options opt) {
+  auto ctx = std::make_shared<console_context>(sys, env, writer, std::move(opt));
   return std::make_unique<service_impl>(std::move(ctx), hub);
 }
 

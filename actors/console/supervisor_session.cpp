@@ -140,7 +140,7 @@ class supervisor_session : public caf::event_based_actor {
       end_monitor(why);
     });
     auto cmd = m.id;
-    ctx_->center.monitor(*id, std::move(req), later([this, gen, cmd](std::string error, uint16_t leg_port) {
+    ctx_->center->monitor(*id, std::move(req), later([this, gen, cmd](std::string error, uint16_t leg_port) {
                            if (!mon_ || gen != gen_) return;
                            if (!error.empty()) {
                              mon_.reset();
@@ -159,7 +159,7 @@ class supervisor_session : public caf::event_based_actor {
     auto gen = gen_;
     auto cmd = m.id;
     auto mode = m.mode;
-    ctx_->center.monitor_mode(mon_->id, to_calls(mode), later([this, gen, cmd, mode](std::string error) {
+    ctx_->center->monitor_mode(mon_->id, to_calls(mode), later([this, gen, cmd, mode](std::string error) {
                                 if (!mon_ || gen != gen_) return reply(cmd, "not_monitoring", "the monitor ended");
                                 if (!error.empty()) return reply(cmd, "refused", error);
                                 mon_->mode = mode;
@@ -176,7 +176,7 @@ class supervisor_session : public caf::event_based_actor {
   }
 
   void stop_monitor(const std::string& why) {
-    ctx_->center.monitor_stop(mon_->id, [](std::string) {});
+    ctx_->center->monitor_stop(mon_->id, [](std::string) {});
     end_monitor(why);
   }
 
@@ -218,7 +218,7 @@ class supervisor_session : public caf::event_based_actor {
     auto cmd = m.id;
     auto detail = json::serialize(json::object{{"state", m.state}, {"reason", m.reason}});
     auto target = "agent:" + m.agent;
-    ctx_->center.command(m.agent, c, reason, later([this, cmd, detail, target](std::string error) {
+    ctx_->center->command(m.agent, c, reason, later([this, cmd, detail, target](std::string error) {
                            if (!error.empty()) return reply(cmd, "refused", error);
                            ctx_->audit(who_, "agent.force_state", target, detail);
                            reply(cmd);

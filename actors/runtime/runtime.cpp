@@ -116,12 +116,12 @@ class runtime_impl final : public runtime {
 
   std::unique_ptr<calls::center> start_calls(media::engine& media, const prompt::prompt_library& prompts,
                                              calls::center_options options, std::string& error) override {
-    calls::center_deps deps{sys_, media, prompts, writer_, hub_};
+    calls::center_deps deps{sys_, media, prompts, writer_, hub_, &env_};
     return calls::make_center(deps, std::move(options), error);
   }
 
-  std::unique_ptr<console::service> start_consoles(calls::center& center, console::options options) override {
-    return console::make_service(sys_, center, env_, writer_, hub_, std::move(options));
+  std::unique_ptr<console::service> start_consoles(console::options options) override {
+    return console::make_service(sys_, env_, writer_, hub_, std::move(options));
   }
 
   durable_writer& writer() override { return writer_; }

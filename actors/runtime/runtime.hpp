@@ -66,9 +66,10 @@ class runtime {
   virtual std::unique_ptr<calls::center> start_calls(media::engine& media, const prompt::prompt_library& prompts,
                                                      calls::center_options options, std::string& error) = 0;
 
-  // The consoles (actors/console/console.hpp) over a running center; the center must
+  // The consoles (actors/console/console.hpp): start them before the center, so that the
+  // floor sees every event of its start; attach the center to them; the center must
   // outlive them.
-  virtual std::unique_ptr<console::service> start_consoles(calls::center& center, console::options options) = 0;
+  virtual std::unique_ptr<console::service> start_consoles(console::options options) = 0;
 
   // Waits until every event published so far has been handed to its subscribers.
   virtual bool sync_hub(int timeout_ms) = 0;

@@ -173,9 +173,13 @@ class application_impl final : public application {
       o.phone_policy.codec_preference = *codecs;
     o.survey_timeout_s = cfg_.calls.survey_timeout_s;
     o.announce_interval_s = cfg_.calls.announce_interval_s;
+    o.callback_uri = cfg_.calls.callback_uri;
+    o.callback_caller_id = cfg_.calls.callback_caller_id;
+    start_consoles();  // before the center: the floor sees its first alarms and every agent
     calls_ = runtime_->start_calls(*media_, *prompts_, std::move(o), error);
     if (!calls_) return false;
-    start_consoles();  // before the roster: the floor sees every agent arrive
+    consoles_->attach(calls_.get());
+    service_->attach_consoles(consoles_.get());
     for (auto& a : roster) calls_->add_agent(std::move(a));
     sip_->attach_calls(calls_.get());
     log::info("calls", "answering", {{"agents", std::to_string(roster.size())},
@@ -204,8 +208,7 @@ class application_impl final : public application {
         audit_->publish(entry);
       });
     };
-    consoles_ = runtime_->start_consoles(*calls_, std::move(co));
-    service_->attach_consoles(consoles_.get());
+    consoles_ = runtime_->start_consoles(std::move(co));
   }
 
   static std::string kb_index_dir(const std::string& dir) {

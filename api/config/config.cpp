@@ -226,6 +226,11 @@ const std::vector<section>& schema() {
                      int_field<&c::calls, &calls_section::announce_interval_s>(
                          "announce_interval_s", "Seconds between queue position announcements (N-18, 10-600).", 10,
                          600),
+                     text_field<&c::calls, &calls_section::callback_uri>(
+                         "callback_uri", "Where callbacks are dialled (N-17): a SIP URI with {number}, e.g.\n"
+                                         "\"sip:{number}@192.0.2.7:5060\" (the trunk gateway); empty = no callbacks."),
+                     text_field<&c::calls, &calls_section::callback_caller_id>(
+                         "callback_caller_id", "The number a called-back citizen sees (From user)."),
                  }});
     v.push_back({"runtime", "The actor runtime.",
                  {

@@ -61,6 +61,8 @@ struct calls_section {
   uint32_t record = 1;             // N-42: stereo Ogg Opus per bridged call in data_dir/recordings
   uint32_t survey_timeout_s = 8;   // N-16
   uint32_t announce_interval_s = 30;  // N-18 position / expected wait
+  std::string callback_uri;           // N-17: "sip:{number}@gateway"; empty: callbacks off
+  std::string callback_caller_id = "12333";
 };
 
 struct runtime_section {

@@ -4,6 +4,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <mutex>
 #include <set>
 
@@ -183,17 +185,29 @@ struct api_service::impl {
     routes.add("PUT", "/v1/users/{}/password", true, [this](call& c) { set_password(c); });
     routes.add("GET", "/v1/audit", true, bind(&impl::audit));
     routes.add("GET", "/v1/phrases", true, [](call& c) { serve_asset(c, "v1/phrases.json"); });
-    // The web console (plain files built into the binary).
-    routes.add("GET", "/", false, [](call& c) {
-      response r{302, "text/plain", "", {{"Location", "/console/"}}};
-      c.respond(std::move(r));
-    });
-    routes.add("GET", "/console", false, [](call& c) { c.respond({302, "text/plain", "", {{"Location", "/console/"}}}); });
-    routes.add("GET", "/console/", false, [](call& c) { serve_asset(c, "console/index.html"); });
-    routes.add("GET", "/console/{}", false, [](call& c) { serve_asset(c, "console/" + c.params[0]); });
+    // The web console (plain files built into the binary, or from http.web_root). The
+    // router ignores a trailing slash, so "/console/" is the "/console" route.
+    auto to_index = [](call& c) { c.respond({302, "text/plain", "", {{"Location", "/console/index.html"}}}); };
+    routes.add("GET", "/", false, to_index);
+    routes.add("GET", "/console", false, to_index);
+    routes.add("GET", "/console/{}", false, [this](call& c) { serve_console_file(c, c.params[0]); });
 #if HOTLINE_HAVE_KB
     if (d.kb) add_kb_routes(routes, *d.kb, d.env, d.cfg);
 #endif
+  }
+
+  // http.web_root (development): the files on disk, else the built-in copy.
+  void serve_console_file(call& c, const std::string& name) {
+    const auto& root = d.cfg.http.web_root;
+    if (root.empty()) return serve_asset(c, "console/" + name);
+    bool plain = !name.empty() && name[0] != '.' && name.find('/') == std::string::npos &&
+                 name.find('\\') == std::string::npos;
+    std::ifstream in(root + "/" + name, std::ios::binary);
+    if (!plain || !in) return c.fail({404, "not_found", "no such file '" + c.req.path + "'"});
+    std::stringstream body;
+    body << in.rdbuf();
+    response r{200, std::string(content_type_of(name)), body.str(), {{"Cache-Control", "no-cache"}}};
+    c.respond(std::move(r));
   }
 
   static void serve_asset(call& c, const std::string& path) {

@@ -14,9 +14,11 @@ const CLASSIFICATIONS = ['consultation', 'complaint', 'report', 'suggestion', 'q
 const TOPICS = ['pension', 'medical', 'unemployment', 'work_injury', 'maternity', 'employment', 'labour_relations', 'card', 'exams', 'other'];
 const TRANSFER_TARGETS = { supervisor: 'tr.supervisor', expert: 'tr.expert', queue: 'tr.queue' };
 
-// Which state buttons each agent state allows (N-04).
+// Which state buttons each agent state allows (N-04). `logged_in` is the ACD's state
+// between login and the first ready or not-ready (docs/acd.md).
 const BUTTONS_FOR_STATE = {
   logged_out: ['btn-login'],
+  logged_in: ['btn-ready', 'btn-not-ready', 'btn-logout'],
   not_ready: ['btn-ready', 'btn-not-ready', 'btn-logout'],
   ready: ['btn-not-ready', 'btn-logout'],
   ringing: [],

@@ -4,7 +4,7 @@
 
 import { el, formatDuration, formatPercent, label, queueLabel, setText, syncList, t } from './common.js';
 
-const AGENT_STATE_ORDER = ['talking', 'ringing', 'wrap_up', 'ready', 'not_ready', 'logged_out'];
+const AGENT_STATE_ORDER = ['talking', 'ringing', 'wrap_up', 'ready', 'not_ready', 'logged_in', 'logged_out'];
 const MONITORABLE_CALL_STATES = new Set(['connected', 'transferring']);
 export const MONITOR_MODES = ['listen', 'whisper', 'barge', 'takeover'];
 export const NOT_READY_REASONS = ['break', 'training', 'meeting', 'after_call', 'other'];

@@ -153,6 +153,18 @@ result<client_message> decode_command(const std::string& type, field_reader& r) 
     if (!one_of(f.kind, {"dangerous", "harassing"})) return not_one_of("kind", f.kind, "dangerous, harassing");
     return client_message{command{std::move(f)}};
   }
+  if (type == "callbacks") {
+    r.only({"type", "id"});
+    if (r.error) return *r.error;
+    return client_message{command{callbacks_list{id}}};
+  }
+  if (type == "callback") {
+    r.only({"type", "id", "request"});
+    callback_dial c{id};
+    c.request = r.string("request", true, 24).value_or("");
+    if (r.error) return *r.error;
+    return client_message{command{std::move(c)}};
+  }
   return bad_request("unknown_type", "unknown message type '" + type + "'", "type");
 }
 

@@ -32,6 +32,8 @@ constexpr std::array prompts{
     prompt_text{"hours_end", "点。"},
     prompt_text{"after_hours_options", "自助查询请按一；留下您的电话号码，等候我们回电，请按二。"},
     prompt_text{"callback_recorded", "您的回电请求已经登记，我们将在人工服务时间内尽快与您联系。"},
+    // N-17: a callback names the centre before the agent speaks.
+    prompt_text{"callback_greeting", "您好，这里是一二三三三人力资源和社会保障电话咨询服务中心，根据您的回电请求给您回电。"},
     // N-16: after the agent releases, a keypad survey.
     prompt_text{"survey", "请您对本次服务做出评价：满意请按一，基本满意请按二，不满意请按三。"},
     prompt_text{"survey_thanks", "感谢您的评价，再见。"},

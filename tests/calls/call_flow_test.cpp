@@ -57,7 +57,7 @@ struct recorder_hub : actors::event_hub {
 // A site: storage, actors, media engine, prompts, the SIP edge and the center.
 class site : public sip::event_handler {
  public:
-  explicit site(const std::string& dir) {
+  explicit site(const std::string& dir, std::string callback_uri = {}) {
     std::error_code ec;
     env_ = storage::env::open({.dir = dir + "/data"}, ec);
     rt_ = actors::runtime::start({}, *env_);
@@ -82,6 +82,7 @@ class site : public sip::event_handler {
     o.survey_timeout_s = 8;
     o.announce_interval_s = 600;
     o.transfer_timeout_s = 3;
+    o.callback_uri = std::move(callback_uri);
     o.recordings_dir = dir + "/recordings";
     std::filesystem::create_directories(o.recordings_dir);
     acd::queue_config pension;
@@ -166,6 +167,28 @@ class site : public sip::event_handler {
       return true;
     });
     return out;
+  }
+
+  // A callback request as the IVR leaves one (N-18), stored durably.
+  void store_callback(uint64_t id, const std::string& number) {
+    storage::write_batch b;
+    b.put(storage::table::callbacks, storage::be64(id),
+          storage::encode_record(boost::json::object{{"call", id}, {"number", number}, {"queue", "pension"},
+                                                     {"requested_ms", 1}, {"status", "open"}},
+                                 1));
+    std::promise<void> done;
+    rt_->writer().write(std::move(b), [&](std::error_code, uint64_t) { done.set_value(); });
+    done.get_future().wait();
+  }
+  std::optional<boost::json::object> callback_request(uint64_t id) {
+    auto txn = env_->read();
+    auto v = txn.get(storage::table::callbacks, storage::be64(id));
+    return v ? storage::decode_record(*v) : std::nullopt;
+  }
+  std::string call_back(const std::string& agent, uint64_t id) {
+    std::promise<std::string> p;
+    center_->callback(agent, id, [&](std::string e) { p.set_value(std::move(e)); });
+    return p.get_future().get();
   }
 
   memory_credentials credentials;
@@ -295,7 +318,7 @@ TEST_F(call_flow, the_agent_holds_and_resumes_from_the_phone) {
   ASSERT_TRUE(eventually([&] { return s.registered("8001"); }));
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
-  sipp_background caller({"sipp", "-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
+  sipp_background caller({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
                           "-d", "9000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
                           "127.0.0.1", "127.0.0.1:" + std::to_string(s.port())},
                          dir.sub("caller"));
@@ -312,6 +335,49 @@ TEST_F(call_flow, the_agent_holds_and_resumes_from_the_phone) {
   EXPECT_TRUE(phone.events().end() == std::find_if(phone.events().begin(), phone.events().end(), [](const auto& e) {
                 return e.type == "CALL_CLOSED" && e.param.find("488") != std::string::npos;
               }));
+}
+
+// N-17: a callback request is dialled for an agent: the agent's phone rings first, then
+// the citizen through the trunk (a SIPp UAS here); the result lands in the request and an
+// outbound call record.
+TEST_F(call_flow, a_callback_request_is_dialled_out_for_an_agent) {
+  auto citizen_port = free_udp_port();
+  site s(dir.path(), "sip:{number}@127.0.0.1:" + std::to_string(citizen_port));
+  s.credentials.add("8001", "agent-secret");
+  s.center().add_agent(agent_1023());
+  s.store_callback(42, "13900001111");
+  baresip_process phone(dir.sub("phone"), free_udp_port(),
+                        "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
+                            ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU",
+                        {}, 8);  // the agent talks 8 s, then hangs up
+  ASSERT_TRUE(eventually([&] { return s.registered("8001"); })) << phone.output();
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
+  // A ready agent would be offered queue calls meanwhile: refused.
+  EXPECT_NE(s.call_back("1023", 42), "");
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::not_ready), "");
+  EXPECT_NE(s.call_back("1023", 7), "") << "an unknown request";
+  sipp_background citizen({"-sn", "uas", "-i", "127.0.0.1", "-p", std::to_string(citizen_port), "-m", "1",
+                           "-mi", "127.0.0.1"},
+                          dir.sub("citizen"));
+  ASSERT_TRUE(wait_until_bound(citizen_port));
+  ASSERT_EQ(s.call_back("1023", 42), "");
+  ASSERT_TRUE(eventually([&] {
+    auto r = s.callback_request(42);
+    return r && r->contains("last_result");
+  }, 40s)) << phone.output();
+  auto r = *s.callback_request(42);
+  EXPECT_EQ(r["last_result"], "done");
+  EXPECT_EQ(r["status"], "done");
+  EXPECT_EQ(r["attempts"].as_int64(), 1);
+  EXPECT_EQ(r["last_agent"], "1023");
+  ASSERT_EQ(s.call_records().size(), 1u);
+  auto cdr = s.call_records()[0];
+  EXPECT_EQ(cdr["direction"], "outbound");
+  EXPECT_EQ(cdr["outcome"], "callback_answered");
+  EXPECT_EQ(cdr["from"], "13900001111");
+  EXPECT_EQ(cdr["released_by"], "agent");
+  EXPECT_EQ(s.call_back("1023", 42), "callback request 42 was already answered");
 }
 
 TEST_F(call_flow, transfer_to_a_supervisor_and_back_when_nobody_answers) {

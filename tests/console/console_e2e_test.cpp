@@ -230,6 +230,11 @@ TEST_F(consoles, supervisor_and_agent_follow_a_call_and_the_supervisor_listens_i
     return !lead.epoch.empty() && lead.agents.count("1001");
   })) << "no snapshot with agent 1001";
   EXPECT_EQ(str(lead.agents["1001"], "state"), "logged_out");
+  // N-02: queues in service hours without enough available agents are alarms from the start.
+  ASSERT_TRUE(eventually([&] {
+    lead.pump(50ms);
+    return lead.alarms.count("pension:bottom_line") && lead.alarms.count("general:bottom_line");
+  })) << lead.alarms.size() << " alarms";
   // An agent may not use the supervisor's commands.
   auto refused = agent.command({{"type", "monitor"}, {"call", "1"}, {"mode", "listen"}}, 1);
   EXPECT_EQ(refused.at("error").at("code"), "forbidden");
@@ -247,9 +252,13 @@ TEST_F(consoles, supervisor_and_agent_follow_a_call_and_the_supervisor_listens_i
   }));
   agent.pump();
   EXPECT_TRUE(agent.find("agent", [](const json::object& o) { return str(o.at("data").as_object(), "state") == "ready"; }));
+  EXPECT_TRUE(eventually([&] {  // one ready agent is pension's minimum here
+    lead.pump(50ms);
+    return !lead.alarms.count("pension:bottom_line");
+  }));
 
   // A caller dials 12333, presses 1 (pension) and stays on the line for 12 s.
-  sipp_background caller({"sipp", "-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
+  sipp_background caller({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
                           "-d", "12000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
                           "127.0.0.1", "127.0.0.1:" + std::to_string(sip_port)},
                          dir.sub("caller"));
@@ -395,7 +404,7 @@ TEST_F(consoles, an_agent_transfers_to_another_queue_and_the_supervisor_takes_ov
     EXPECT_EQ(a->command({{"type", "state"}, {"state", "login"}}, 1).at("ok"), true);
     EXPECT_EQ(a->command({{"type", "state"}, {"state", "ready"}}, 2).at("ok"), true);
   }
-  sipp_background caller({"sipp", "-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
+  sipp_background caller({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
                           "-d", "25000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
                           "127.0.0.1", "127.0.0.1:" + std::to_string(sip_port)},
                          dir.sub("caller"));
