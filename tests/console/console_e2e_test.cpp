@@ -353,6 +353,36 @@ TEST_F(consoles, supervisor_and_agent_follow_a_call_and_the_supervisor_listens_i
   r = agent.command({{"type", "classify"}, {"call", call}, {"classification", "gossip"}}, 22);
   EXPECT_EQ(r.at("error").at("field"), "classification");
 
+  // N-15: the agent flags the caller as harassing: noted for a supervisor's review.
+  r = agent.command({{"type", "flag"}, {"call", call}, {"kind", "harassing"}}, 23);
+  EXPECT_EQ(r.at("ok"), true) << json::serialize(r);
+  {
+    auto txn = app->env().read();
+    auto flags = txn.get(storage::table::caller_flags, "13800138000");
+    ASSERT_TRUE(flags);
+    auto f = storage::decode_record(*flags);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(str(*f, "status"), "pending_review");
+    EXPECT_EQ(f->at("count").as_int64(), 1);
+  }
+  // N-14: dangerous, on the call in progress: an alarm with the caller's number.
+  r = agent.command({{"type", "flag"}, {"call", call}, {"kind", "dangerous"}}, 24);
+  EXPECT_EQ(r.at("ok"), true) << json::serialize(r);
+  ASSERT_TRUE(eventually([&] {
+    lead.pump(50ms);
+    return lead.alarms.count("dangerous_call:" + call) > 0;
+  }));
+  EXPECT_EQ(str(lead.alarms["dangerous_call:" + call], "from"), "13800138000");
+  EXPECT_TRUE(lead.calls[call].at("dangerous").as_bool());
+  // A supervisor's message reaches the agent's console.
+  r = lead.command({{"type", "agent_message"}, {"agent", "1001"}, {"text", "请注意规范用语"}}, 30);
+  EXPECT_EQ(r.at("ok"), true) << json::serialize(r);
+  ASSERT_TRUE(eventually([&] {
+    agent.pump(50ms);
+    return agent.find("message").has_value();
+  }));
+  EXPECT_EQ(str(*agent.find("message"), "text"), "请注意规范用语");
+
   // The caller hangs up: the call leaves the wallboard (and the reconnected one), the
   // agent's console is told.
   ASSERT_TRUE(eventually([&] {
@@ -383,6 +413,26 @@ TEST_F(consoles, supervisor_and_agent_follow_a_call_and_the_supervisor_listens_i
     return actions.size() >= 3;
   }));
   EXPECT_EQ(actions, (std::vector<std::string>{"monitor.start", "monitor.mode", "monitor.end"}));
+
+  // N-32: the shift lead forces the agent not ready (a meeting), then logs them out.
+  ASSERT_TRUE(eventually([&] {
+    lead.pump(50ms);
+    auto st = str(lead.agents["1001"], "state");
+    return st == "ready" || st == "wrap_up";
+  }, 30s));
+  r = lead.command({{"type", "agent_state"}, {"agent", "1001"}, {"state", "not_ready"}, {"reason", "meeting"}}, 31);
+  EXPECT_EQ(r.at("ok"), true) << json::serialize(r);
+  ASSERT_TRUE(eventually([&] {
+    lead.pump(50ms);
+    return str(lead.agents["1001"], "state") == "not_ready" && str(lead.agents["1001"], "reason") == "meeting";
+  })) << json::serialize(lead.agents["1001"]);
+  EXPECT_EQ(lead.command({{"type", "agent_state"}, {"agent", "1001"}, {"state", "logout"}}, 32).at("ok"), true);
+  ASSERT_TRUE(eventually([&] {
+    lead.pump(50ms);
+    return str(lead.agents["1001"], "state") == "logged_out";
+  }));
+  EXPECT_EQ(lead.command({{"type", "agent_state"}, {"agent", "9999"}, {"state", "logout"}}, 33).at("error").at("code"),
+            "refused");
 }
 
 // N-11 to another queue from the agent's desktop, then N-40 from the supervisor's phone:
@@ -460,6 +510,20 @@ TEST_F(consoles, an_agent_transfers_to_another_queue_and_the_supervisor_takes_ov
 }
 
 TEST_F(consoles, hello_is_checked_and_roles_are_enforced) {
+  // A supervisor of another site does not see this one (N-60: a node is one site).
+  auto sup = 1u << static_cast<unsigned>(auth::role::supervisor);
+  ASSERT_FALSE(app->accounts().create_now({"lead9", "a-long-password", "", "", "othercity", sup}));
+  console_client other;
+  ASSERT_EQ(other.open(port, login("lead9")), 101);
+  other.send({{"type", "hello"}, {"v", 1}, {"console", "supervisor"}});
+  ASSERT_TRUE(eventually([&] {
+    other.pump(50ms);
+    return !other.others.empty();
+  }));
+  EXPECT_EQ(str(other.others[0], "code"), "forbidden");
+  EXPECT_EQ(str(other.others[0], "for"), "hello");
+  EXPECT_TRUE(other.agents.empty());
+
   console_client agent;
   ASSERT_EQ(agent.open(port, login("wangfang")), 101);
   agent.send({{"type", "hello"}, {"v", 1}, {"console", "supervisor"}});
