@@ -5,7 +5,6 @@
 // (N-16), and leaves a call record (N-06 who released first) when it ends.
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
-#include <openssl/rand.h>
 
 #include <boost/json.hpp>
 
@@ -21,11 +20,6 @@ namespace {
 
 using media::leg_role;
 using sip::call_event_kind;
-
-void random_bytes(std::span<std::byte> b) {
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(b.size())) != 1)
-    for (auto& x : b) x = std::byte{0};  // never reached with a working OpenSSL
-}
 
 std::string_view cause_name(acd::withdraw_reason r) { return acd::to_string(r); }
 
@@ -400,24 +394,9 @@ class call_actor : public caf::event_based_actor {
 
   // N-42: the bridged conversation, caller left, agent right, encoded off the media thread.
   void start_recording() {
-    if (!ctx_->recorder || ctx_->options.recordings_dir.empty()) return;
-    record::recording_options ro;
-    ro.path = ctx_->options.recordings_dir + "/" + std::to_string(id_) + ".opus";
-    ro.sample_rate = 8000;
-    ro.call_id = caller_.call_id;
-    ro.start_time = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       ctx_->options.now().time_since_epoch()).count());
-    ro.extra_comments = {{"HOTLINE_CALL", std::to_string(id_)}, {"HOTLINE_AGENT", offered_.agent}};
-    auto self = caf::actor_cast<caf::actor>(this);
-    ro.on_done = [self](const record::recording_result& r) { caf::anon_send(self, recording_msg{r}); };
-    auto r = ctx_->recorder->open(std::move(ro));
-    if (auto* err = std::get_if<record::record_error>(&r)) {
-      log::warn("calls", "call not recorded", {{"call", std::to_string(id_)}, {"error", err->message}});
-      return;
-    }
-    rec_.recording = ctx_->options.recordings_dir + "/" + std::to_string(id_) + ".opus";
-    recording_pending_ = true;
-    ctx_->media.record(session_, std::shared_ptr<record::recording>(std::move(std::get<0>(r))));
+    rec_.recording = calls::start_recording(*ctx_, session_, id_, caller_.call_id, offered_.agent,
+                                            caf::actor_cast<caf::actor>(this));
+    recording_pending_ = !rec_.recording.empty();
   }
 
   void on_recording(const record::recording_result& r) {

@@ -5,7 +5,6 @@
 // attempts, agent) and a call record with the direction "outbound".
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
-#include <openssl/rand.h>
 
 #include <boost/json.hpp>
 
@@ -20,11 +19,6 @@ namespace {
 
 using media::leg_role;
 using sip::call_event_kind;
-
-void random_bytes(std::span<std::byte> b) {
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(b.size())) != 1)
-    for (auto& x : b) x = std::byte{0};
-}
 
 int64_t ms_of(clock_time t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }
 
@@ -152,20 +146,9 @@ class callback_actor : public caf::event_based_actor {
   }
 
   void start_recording() {
-    if (!ctx_->recorder || ctx_->options.recordings_dir.empty()) return;
-    record::recording_options ro;
-    ro.path = ctx_->options.recordings_dir + "/" + std::to_string(id_) + ".opus";
-    ro.sample_rate = 8000;
-    ro.call_id = "callback-" + std::to_string(id_);
-    ro.start_time = std::to_string(ms_of(ctx_->options.now()));
-    ro.extra_comments = {{"HOTLINE_CALL", std::to_string(id_)}, {"HOTLINE_AGENT", req_.agent}};
-    auto self = caf::actor_cast<caf::actor>(this);
-    ro.on_done = [self](const record::recording_result& r) { caf::anon_send(self, recording_msg{r}); };
-    auto r = ctx_->recorder->open(std::move(ro));
-    if (std::holds_alternative<record::record_error>(r)) return;
-    rec_.recording = ctx_->options.recordings_dir + "/" + std::to_string(id_) + ".opus";
-    recording_pending_ = true;
-    ctx_->media.record(session_, std::shared_ptr<record::recording>(std::move(std::get<0>(r))));
+    rec_.recording = calls::start_recording(*ctx_, session_, id_, "callback-" + std::to_string(id_), req_.agent,
+                                            caf::actor_cast<caf::actor>(this));
+    recording_pending_ = !rec_.recording.empty();
   }
 
   void on_media(const media::media_event& e) {

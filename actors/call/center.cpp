@@ -1,5 +1,6 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <openssl/rand.h>
 
 #include <chrono>
 #include <set>
@@ -64,6 +65,32 @@ std::shared_ptr<const media::pcm_clip> call_context::sequence(const std::vector<
   if (auto* p = std::get_if<std::vector<int16_t>>(&pcm))
     return std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(*p)});
   return nullptr;
+}
+
+void random_bytes(std::span<std::byte> b) {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(b.size())) != 1)
+    for (auto& x : b) x = std::byte{0};  // never reached with a working OpenSSL
+}
+
+std::string start_recording(call_context& ctx, media::session_id session, uint64_t id, const std::string& sip_call_id,
+                            const std::string& agent, const caf::actor& self) {
+  if (!ctx.recorder || ctx.options.recordings_dir.empty()) return {};
+  record::recording_options ro;
+  ro.path = ctx.options.recordings_dir + "/" + std::to_string(id) + ".opus";
+  ro.sample_rate = 8000;
+  ro.call_id = sip_call_id;
+  ro.start_time = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.options.now().time_since_epoch()).count());
+  ro.extra_comments = {{"HOTLINE_CALL", std::to_string(id)}, {"HOTLINE_AGENT", agent}};
+  ro.on_done = [self](const record::recording_result& r) { caf::anon_send(self, recording_msg{r}); };
+  auto path = ro.path;
+  auto r = ctx.recorder->open(std::move(ro));
+  if (auto* err = std::get_if<record::record_error>(&r)) {
+    log::warn("calls", "call not recorded", {{"call", std::to_string(id)}, {"error", err->message}});
+    return {};
+  }
+  ctx.media.record(session, std::shared_ptr<record::recording>(std::move(std::get<0>(r))));
+  return path;
 }
 
 uint64_t call_context::next_call_id() {

@@ -185,6 +185,14 @@ caf::actor spawn_feature_call(const std::shared_ptr<call_context>& ctx, sip::inc
 caf::actor spawn_acd(const std::shared_ptr<call_context>& ctx, std::string& error);
 caf::actor spawn_callback(const std::shared_ptr<call_context>& ctx, callback_msg req);
 
+// SDES keys and SDP ids (OpenSSL's RAND_bytes).
+void random_bytes(std::span<std::byte> b);
+// N-42: opens call `id`'s stereo recording and hands it to the media session; the
+// recorder's completion comes back to `self` as a recording_msg. Returns the file's path,
+// or empty when calls are not recorded or the file cannot be opened (logged).
+std::string start_recording(call_context& ctx, media::session_id session, uint64_t id, const std::string& sip_call_id,
+                            const std::string& agent, const caf::actor& self);
+
 }  // namespace hotline::calls
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::sip_msg)
