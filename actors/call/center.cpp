@@ -209,8 +209,9 @@ class center_impl final : public center {
     caf::anon_send(ctx_->acd, call_request_msg{call_request_msg::kind::to_queue, agent_id, queue, std::move(done)});
   }
   void callback(const std::string& agent_id, uint64_t request, result_fn done) override {
+    if (ctx_->options.callback_uri.empty()) return done("callbacks are not configured (calls.callback_uri)");
     if (ctx_->options.callback_uri.find("{number}") == std::string::npos)
-      return done("callbacks are not configured (calls.callback_uri)");
+      return done("calls.callback_uri must contain {number}: \"" + ctx_->options.callback_uri + "\"");
     callback_msg m;
     {
       std::lock_guard lock(mutex_);

@@ -1,0 +1,207 @@
+// Calls end to end under load (the calls issue's benchmark): the whole application with
+// IVR, queue, bridge and recording; agents are registered phones simulated by one SIPp UAS
+// (digest REGISTER for each, then it answers every INVITE with SDP and echoes the RTP);
+// callers are SIPp from the trunk dialling 12333 and pressing 1 (RFC 4733 from a pcap),
+// then staying on the line for the talk time. Reports failed calls, the time from the IVR
+// hand-off to the agent's answer (from the call records), service level within 30 s, the
+// server's CPU per call and memory per call.
+//
+//   call_load_bench [--agents 150] [--rate 5] [--talk-s 20] [--calls 300] [--prompts DIR] [--record 1]
+//
+// Concurrent calls ≈ rate × (talk + IVR ~6 s). SIPp starts a thread per pcap playback, so
+// it is the limit well before 1,000 concurrent calls on 2 cores (docs/PERFORMANCE.md).
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "actors/call/center.hpp"
+#include "api/app/app.hpp"
+#include "api/sip/phones.hpp"
+#include "media/sip/digest.hpp"
+#include "storage/env.hpp"
+#include "storage/record.hpp"
+#include "tests/media/sipp_runner.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace std::chrono;
+using namespace hotline;
+namespace json = boost::json;
+
+namespace {
+
+double cpu_s() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+long rss_kb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t agents = 150, rate = 5, talk_s = 20, calls = 300, record = 1;
+  std::string prompts;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    auto v = std::strtoul(argv[i + 1], nullptr, 10);
+    if (a == "--agents") agents = v;
+    else if (a == "--rate") rate = v;
+    else if (a == "--talk-s") talk_s = v;
+    else if (a == "--calls") calls = v;
+    else if (a == "--record") record = v;
+    else if (a == "--prompts") prompts = argv[i + 1];
+  }
+  test::temp_dir dir;
+  std::filesystem::create_directories(dir.sub("data"));
+  if (!prompts.empty())
+    std::filesystem::create_directory_symlink(std::filesystem::absolute(prompts), dir.sub("data/prompts"));
+  json::array roster;
+  for (size_t i = 0; i < agents; ++i) {
+    auto id = std::to_string(10000 + i), phone = std::to_string(80000 + i);
+    roster.push_back(json::object{{"id", id}, {"name", "坐席" + id}, {"phone", phone},
+                                  {"skills", json::array{json::object{{"skill", "pension"}, {"level", 3}, {"post", "A"}}}},
+                                  {"queues", json::array{json::object{{"queue", "pension"}, {"priority", 1}}}}});
+  }
+  std::ofstream(dir.sub("agents.json")) << json::serialize(roster);
+  std::ofstream(dir.sub("queues.json")) << R"([{"id":"pension","hours":"always","wrap_up_s":0},{"id":"general","hours":"always"}])";
+
+  config::config cfg;
+  auto sip_port = test::free_udp_port();
+  cfg.server.data_dir = dir.sub("data");
+  cfg.http.listen = "127.0.0.1";
+  cfg.http.port = 0;
+  cfg.sip.listen = "127.0.0.1";
+  cfg.sip.port = sip_port;
+  cfg.sip.tcp = 0;
+  cfg.sip.trunk_allow = "127.0.0.0/8";
+  cfg.sip.trunk_codecs = "PCMU";
+  cfg.sip.phone_codecs = "PCMU";
+  cfg.sip.srtp = "off";
+  cfg.sip.max_calls = 5000;
+  cfg.media.bind = "127.0.0.1";
+  cfg.media.port_min = 20000;
+  cfg.media.port_max = 29999;
+  cfg.media.threads = 2;
+  cfg.calls.agents_file = dir.sub("agents.json");
+  cfg.calls.queues_file = dir.sub("queues.json");
+  cfg.calls.record = static_cast<uint32_t>(record);
+  cfg.calls.announce_interval_s = 600;
+  cfg.auth.kdf_iterations = 1000;
+  std::string error;
+  auto app = app::application::start(cfg, error);
+  if (!app) return std::fprintf(stderr, "start: %s\n", error.c_str()), 1;
+  for (size_t i = 0; i < agents; ++i) {
+    phones::account acc;
+    acc.user = std::to_string(80000 + i);
+    acc.realm = cfg.sip.realm;
+    auto c = sip::digest::make_credentials(acc.user, acc.realm, "pw" + acc.user);
+    acc.ha1_md5 = c.ha1_md5;
+    acc.ha1_sha256 = c.ha1_sha256;
+    acc.srtp = "off";
+    phones::save(app->env(), acc);
+  }
+  // The agents' phones: REGISTER from one port, then the UAS answers there.
+  auto agents_port = test::free_udp_port();
+  std::string fixtures = HOTLINE_SIP_FIXTURES;
+  size_t registered = 0;
+  for (size_t i = 0; i < agents; ++i) {
+    auto phone = std::to_string(80000 + i);
+    auto reg = test::run_sipp({"-sf", fixtures + "/sipp/agent_register.xml", "-s", phone, "-au", phone, "-ap",
+                               "pw" + phone, "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(agents_port),
+                               "127.0.0.1:" + std::to_string(sip_port)},
+                              dir.sub("register"), seconds(10));
+    registered += reg.successful;
+  }
+  std::printf("agents registered: %zu of %zu\n", registered, agents);
+  test::sipp_background uas({"-sn", "uas", "-i", "127.0.0.1", "-p", std::to_string(agents_port), "-mi", "127.0.0.1",
+                             "-rtp_echo"},
+                            dir.sub("uas"));
+  test::wait_until_bound(agents_port);
+  auto* center = app->calls();
+  for (size_t i = 0; i < agents; ++i) {
+    auto id = std::to_string(10000 + i);
+    for (auto c : {calls::agent_command::login, calls::agent_command::ready}) {
+      std::promise<std::string> p;
+      center->command(id, c, acd::not_ready_reason::none, [&](std::string e) { p.set_value(std::move(e)); });
+      p.get_future().get();
+    }
+  }
+  std::this_thread::sleep_for(1s);
+
+  auto cpu0 = cpu_s();
+  auto rss0 = rss_kb();
+  auto t0 = steady_clock::now();
+  long rss_peak = rss0;
+  size_t peak_calls = 0;
+  double call_seconds = 0;  // integral of live calls over time
+  std::atomic<bool> sampling{true};
+  std::thread sampler([&] {
+    while (sampling) {
+      rss_peak = std::max(rss_peak, rss_kb());
+      auto live = center->active_calls();
+      peak_calls = std::max(peak_calls, live);
+      call_seconds += live * 0.5;
+      std::this_thread::sleep_for(500ms);
+    }
+  });
+  auto callers = test::run_sipp(
+      {"-sf", fixtures + "/sipp/caller_ivr.xml", "-s", "12333", "-d", std::to_string(talk_s * 1000), "-r",
+       std::to_string(rate), "-m", std::to_string(calls), "-l", "5000", "-i", "127.0.0.1", "-p",
+       std::to_string(test::free_udp_port()), "-mi", "127.0.0.1", "127.0.0.1:" + std::to_string(sip_port)},
+      dir.sub("callers"), seconds(calls / rate + talk_s + 120));
+  sampling = false;
+  sampler.join();
+  double wall = duration<double>(steady_clock::now() - t0).count();
+  double cpu = cpu_s() - cpu0;
+  std::this_thread::sleep_for(4s);  // the last records
+
+  // The call records: hand-off -> answer, service level.
+  std::vector<double> to_answer;
+  size_t answered = 0, records = 0, within30 = 0;
+  {
+    auto txn = app->env().read();
+    txn.scan(storage::table::calls, "", "", [&](std::string_view, std::string_view v) {
+      auto r = storage::decode_record(v);
+      if (!r) return true;
+      ++records;
+      auto* q = r->if_contains("queued_ms");
+      auto* a = r->if_contains("agent_answered_ms");
+      if (q && a && q->is_int64() && a->is_int64()) {
+        ++answered;
+        double ms = static_cast<double>(a->as_int64() - q->as_int64());
+        to_answer.push_back(ms);
+        if (ms <= 30000) ++within30;
+      }
+      return true;
+    });
+  }
+  std::sort(to_answer.begin(), to_answer.end());
+  auto pct = [&](double p) { return to_answer.empty() ? 0.0 : to_answer[std::min(to_answer.size() - 1, size_t(p * to_answer.size()))]; };
+  std::printf("callers: %llu successful, %llu failed of %zu (rate %zu/s, talk %zu s, peak %zu concurrent, record %zu)\n",
+              static_cast<unsigned long long>(callers.successful), static_cast<unsigned long long>(callers.failed),
+              calls, rate, talk_s, peak_calls, record);
+  std::printf("call records: %zu, answered by an agent: %zu, service level (answered within 30 s): %.1f %%\n", records,
+              answered, records ? 100.0 * within30 / records : 0.0);
+  std::printf("IVR hand-off -> agent answer: p50 %.0f ms, p99 %.0f ms\n", pct(0.5), pct(0.99));
+  std::printf("server CPU: %.1f %% of one core over %.0f s = %.2f %% of a core per live call\n", 100 * cpu / wall,
+              wall, call_seconds > 0 ? 100 * cpu / call_seconds : 0.0);
+  std::printf("memory: RSS %ld MB before, peak %ld MB: ~%.0f KB per concurrent call\n", rss0 / 1024, rss_peak / 1024,
+              peak_calls ? double(rss_peak - rss0) / peak_calls : 0.0);
+  app->stop();
+  return callers.failed == 0 ? 0 : 2;
+}
