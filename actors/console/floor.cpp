@@ -27,7 +27,11 @@ constexpr size_t kept = 20000;
 // Caller numbers go masked to wallboards and to everyone who is not handling the call.
 json::object masked(kind k, json::object o) {
   if (k == kind::call || k == kind::alarm)
-    if (auto* f = o.if_contains("from"); f && f->is_string()) *f = mask_number(f->as_string());
+    for (auto field : {"from", "dialled"}) {
+      bool outbound = o.contains("direction") && o.at("direction") == "outbound";  // a callback dials the citizen
+      if (auto* f = o.if_contains(field); f && f->is_string() && (field[0] == 'f' || outbound))
+        *f = mask_number(f->as_string());
+    }
   return o;
 }
 

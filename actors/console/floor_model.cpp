@@ -28,7 +28,7 @@ std::string id_of(const json::object& o, std::string_view k) {
 
 // A call in these states has an agent at the phone (offered, talking, or handing over).
 bool with_agent(std::string_view state) {
-  return state == "ringing" || state == "connected" || state == "on_hold" || state == "transferring" ||
+  return state == "ringing" || state == "dialling" || state == "connected" || state == "on_hold" || state == "transferring" ||
          state == "transfer_returned";
 }
 
@@ -103,6 +103,7 @@ void floor_model::on_call(const json::object& d, int64_t now_ms, std::vector<cha
   o["topic"] = str(d, "queue");
   o["ivr_path"] = str(d, "ivr_path");
   o["ivr_digits"] = str(d, "ivr_digits");
+  o["direction"] = d.contains("direction") ? str(d, "direction") : std::string("inbound");
   auto agent = with_agent(state) || state == "transferred" ? str(d, "agent") : std::string();
   o["agent"] = agent;
   auto* dangerous = d.if_contains("dangerous");

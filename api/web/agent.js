@@ -1,11 +1,12 @@
 // The agent desktop beside the phone: own state (N-04), screen pop (N-07), classification,
-// transfer (N-11), dangerous and harassing flags (N-14, N-15), supervisor messages, and the
-// side panel (side.js). It speaks console "agent" on /ws.
+// transfer (N-11), dangerous and harassing flags (N-14, N-15), supervisor messages, the
+// callbacks (N-17, callbacks.js) and the side panel (side.js). It speaks console "agent" on /ws.
 
 import {
   Console, applyI18n, askDialog, bindLangButton, el, formatDuration, formatTime, homeFor, label,
   onLangChange, queueLabel, requireUser, setText, signOut, t, tickDurations, toast,
 } from './common.js';
+import { CallbacksPanel, isCallback } from './callbacks.js';
 import { KnowledgePanel, PhrasesPanel } from './side.js';
 
 const $ = (id) => document.getElementById(id);
@@ -31,6 +32,7 @@ let con = null;
 let agent = null; // the latest {"type":"agent"} data
 let current = null; // {call, history, ended} for the screen pop, kept through wrap-up
 let phrases = null;
+let callbacks = null;
 
 // ---------------------------------------------------------------- selects
 
@@ -84,6 +86,7 @@ function renderButtons() {
   $('transfer-go').disabled = !hasCall || !!current.ended || !agent || agent.state !== 'talking';
   $('flag-dangerous').disabled = !hasCall || !!current.ended; // N-14: the call in progress only
   $('flag-harassing').disabled = !hasCall;
+  if (callbacks) callbacks.renderButtons();
 }
 
 async function run(type, fields) {
@@ -108,7 +111,7 @@ function onAgent(msg) {
   // A call that only rang here and went to someone else (N-03) leaves the desk.
   const noCall = agent.call === null || agent.call === undefined || agent.call === '';
   if (current && !current.ended && current.call.state === 'ringing' && noCall
-      && ['ready', 'not_ready', 'logged_out'].includes(agent.state)) {
+      && ['ready', 'not_ready', 'logged_out'].includes(agent.state) && !callbacks.isPendingCall(current.call.call)) {
     withdraw();
   }
   renderAgent();
@@ -141,6 +144,7 @@ function renderPop() {
   if (current) {
     const call = current.call;
     setText(popField('from'), call.from);
+    popField('callback').hidden = !(current.callback || isCallback(call));
     setText(popField('status'), callStatusText());
     popField('status').dataset.state = current.ended ? 'ended' : call.state;
     setText(popField('dialled'), call.dialled);
@@ -169,7 +173,8 @@ function resetCallForms(call) {
 function onScreenPop(msg) {
   const same = current && String(current.call.call) === String(msg.call.call);
   if (!same) resetCallForms(msg.call);
-  current = { call: msg.call, history: msg.history || (same ? current.history : []), ended: null };
+  const callback = callbacks.onScreenPop(msg.call) || (same && current.callback);
+  current = { call: msg.call, history: msg.history || (same ? current.history : []), ended: null, callback };
   renderPop();
 }
 
@@ -180,11 +185,27 @@ function withdraw() {
 }
 
 // The end of a call that was only ringing here means it went elsewhere (N-03 re-offer).
+// A callback's call leaves while the agent's phone rings when they answer it: the citizen is
+// being dialled, and the call comes back with them (callbacks.js).
 function onCallEnded(msg) {
+  if (callbacks.onCallEnded(msg.call) && current && String(current.call.call) === String(msg.call)) {
+    current.call = { ...current.call, state: 'dialling' };
+    return renderPop();
+  }
+  callbacks.refreshAfterCall();
   if (!current || String(current.call.call) !== String(msg.call)) return;
   if (current.call.state === 'ringing') return withdraw();
   current.ended = msg;
   renderPop();
+}
+
+// A callback attempt is over; one that never reached the citizen leaves the desk.
+function onCallbackOver(call, result) {
+  if (result === 'done' || !current || call === null || String(current.call.call) !== String(call)) return;
+  if (current.call.state !== 'connected' && !current.ended) {
+    current = null;
+    renderPop();
+  }
 }
 
 // ---------------------------------------------------------------- classification, transfer, flags
@@ -277,6 +298,7 @@ function relabel() {
   renderAgent();
   renderPop();
   phrases.render();
+  callbacks.render();
   const status = $('classify-status').dataset.status;
   if (status === 'saved') setStatus('saved', t('cf.saved'));
 }
@@ -286,6 +308,7 @@ function connect() {
   con.on('state', showConnection);
   con.on('welcome', () => {
     $('refused').hidden = true;
+    callbacks.refresh();
   });
   con.on('refused', onRefused);
   con.on('agent', onAgent);
@@ -311,6 +334,13 @@ async function main() {
   phrases = new PhrasesPanel($('phrases'));
   if (user.work_id) phrases.setValues({ 工号: user.work_id });
   phrases.load();
+  callbacks = new CallbacksPanel($('callbacks'), {
+    command: (type, fields) => con.command(type, fields),
+    isOpen: () => !!con && con.isOpen(),
+    agentState: () => (agent ? agent.state : ''),
+    now: () => (con ? con.now() : Date.now()),
+    onOver: onCallbackOver,
+  });
   new KnowledgePanel(
     { form: $('kb-form'), query: $('kb-query'), results: $('kb-results'), summary: $('kb-summary'), entry: $('kb-entry') },
     () => (current ? current.call.call : null),

@@ -92,6 +92,16 @@ export function formatTime(ms) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+// How long ago, coarse: '刚刚', '12 分钟前', '3 小时前', '2 天前' (now and ms on one clock).
+export function formatAgo(ms, now) {
+  if (!ms) return '';
+  const min = Math.floor(Math.max(0, now - ms) / 60000);
+  if (min < 1) return t('ago.now');
+  if (min < 60) return t('ago.min', { n: min });
+  if (min < 24 * 60) return t('ago.hour', { n: Math.floor(min / 60) });
+  return t('ago.day', { n: Math.floor(min / (24 * 60)) });
+}
+
 // Calls fn every second, aligned to the wall clock so every timer on the page ticks together.
 export function everySecond(fn) {
   const tick = () => {

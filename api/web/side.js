@@ -16,9 +16,24 @@ function groupByWhen(standard) {
   return groups;
 }
 
-// The phrases say "{工号}号为您服务"; the agent's own work id goes in (N-05).
-function fillIn(text, values) {
-  return String(text || '').replace(/\{([^{}]+)\}/g, (m, name) => values[name] ?? m);
+// The phrases say "{工号}号为您服务"; the agent's own work id goes in (N-05). Every other
+// placeholder ({次数}, {相应部门}) is a blank the agent fills in while speaking: a styled
+// span with the placeholder's name. Returns the pieces (strings and elements) for el().
+export function fillIn(text, values) {
+  const parts = [];
+  const source = String(text || '');
+  const pattern = /\{([^{}]+)\}/g;
+  let at = 0;
+  for (let m = pattern.exec(source); m; m = pattern.exec(source)) {
+    const name = m[1];
+    const value = values[name];
+    if (m.index > at) parts.push(source.slice(at, m.index));
+    if (value !== undefined && value !== null) parts.push(String(value));
+    else parts.push(el('span', { class: 'blank', title: t('ph.fill', { name }), dataset: { placeholder: name } }, name));
+    at = m.index + m[0].length;
+  }
+  if (at < source.length) parts.push(source.slice(at));
+  return parts;
 }
 
 function renderPhrases(container, body, values) {
@@ -28,7 +43,7 @@ function renderPhrases(container, body, values) {
   }
   const forbidden = (body.forbidden || []).map((p) =>
     el('li', { class: 'forbidden' },
-      el('span', { class: 'forbidden-text' }, p.text),
+      el('span', { class: 'forbidden-text' }, fillIn(p.text, values)),
       p.instead ? el('span', { class: 'instead' }, t('ph.instead'), fillIn(p.instead, values)) : null));
   container.replaceChildren(
     el('details', { class: 'forbidden-block', open: true },

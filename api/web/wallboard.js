@@ -2,6 +2,7 @@
 // cards and live calls, from the Console's Maps. Elements are keyed and updated in place.
 // Anything that ticks carries data-since (server ms); common.js tickDurations() refreshes it.
 
+import { isCallback } from './callbacks.js';
 import { el, formatDuration, formatPercent, label, queueLabel, setText, syncList, t } from './common.js';
 
 const AGENT_STATE_ORDER = ['talking', 'ringing', 'wrap_up', 'ready', 'not_ready', 'logged_in', 'logged_out'];
@@ -121,7 +122,8 @@ function agentCall(agent, con) {
   if (agent.call === null || agent.call === undefined || agent.call === '') return { text: '', since: null };
   const call = con.calls.get(String(agent.call));
   if (!call) return { text: `${t('agent.call')} #${agent.call}`, since: null };
-  return { text: call.from || `#${call.call}`, since: call.started_ms };
+  const text = call.from || `#${call.call}`;
+  return { text: isCallback(call) ? `${t('cb.badge')} ${text}` : text, since: call.started_ms };
 }
 
 function updateAgentCard(node, agent, con, ctx) {
@@ -174,7 +176,7 @@ function createCallRow(call) {
     el('button', { type: 'button', class: `small mode-${mode}`, dataset: { action: mode } }, t(`act.${mode}`)),
   );
   return el('tr', { dataset: { call: call.call } },
-    cell('from'), cell('queue'),
+    el('td', {}, field('from'), field('callback', { class: 'call-badge', hidden: true })), cell('queue'),
     el('td', {}, field('state', { class: 'call-state' }), field('monitor', { class: 'call-monitor' })),
     cell('agent'), cell('duration'), el('td', { class: 'actions' }, ...buttons));
 }
@@ -188,7 +190,14 @@ function monitorText(monitor) {
 function updateCallRow(node, call, con, ctx) {
   node.classList.toggle('dangerous', !!call.dangerous);
   node.classList.toggle('mine', ctx.monitoring === String(call.call));
+  // N-17: a callback the platform dialled out, told apart from calls coming in.
+  const outbound = isCallback(call);
+  node.classList.toggle('outbound', outbound);
+  node.dataset.direction = outbound ? 'outbound' : 'inbound';
   setText(fieldOf(node, 'from'), call.from);
+  const badge = fieldOf(node, 'callback');
+  badge.hidden = !outbound;
+  setText(badge, t('cb.badge'));
   // The IVR topic is usually the queue; it is shown only when it differs.
   const topic = call.topic && call.topic !== call.queue ? ` · ${label('topic', call.topic)}` : '';
   setText(fieldOf(node, 'queue'), queueLabel(call.queue) + topic);

@@ -283,6 +283,18 @@ async function run(browser, pages) {
     await agent.click('#btn-ready:not([disabled])');
     await agent.waitForSelector('#state[data-state="ready"]');
   });
+  await step('agent: the callbacks panel lists none (N-17); phrase placeholders are blanks', async () => {
+    if (!(await agent.$('#callbacks'))) {
+      log('     skipped: this console has no callbacks panel (a binary built before it; HOTLINE_E2E_WEB_ROOT=api/web)');
+      return;
+    }
+    await agent.waitForSelector('#callbacks-status[data-status="empty"]');
+    const items = await agent.$$eval('#callbacks [data-callback]', (nodes) => nodes.length);
+    if (items !== 0) throw new Error(`${items} callback requests listed, want none`);
+    await agent.waitForSelector('#phrases .blank[data-placeholder]');
+    const raw = await agent.$eval('#phrases', (node) => node.textContent.match(/\{[^{}]+\}/g));
+    if (raw) throw new Error(`placeholders shown raw in the phrases: ${raw.join(' ')}`);
+  });
 
   await step('supervisor: sign in as lead1 → supervisor.html', () => signIn(sup, 'lead1', 'supervisor.html'));
   await step('supervisor: agent 1001 shows ready, its phone registered', async () => {
@@ -324,6 +336,8 @@ async function withCaller(caller, { agent, sup, wall }) {
     const who = await sup.textContent(`${callRow(id)} [data-field="agent"]`);
     if (from !== CALLER) throw new Error(`the desk shows caller "${from}", want ${CALLER}`);
     if (!who.startsWith('1001')) throw new Error(`the call's agent is "${who}", want 1001`);
+    const badge = await sup.$(`${callRow(id)} .call-badge:not([hidden])`);
+    if (badge) throw new Error('an incoming call carries the callback badge');
     log(`     call ${id} from ${from}, agent ${who}`);
     return id;
   });

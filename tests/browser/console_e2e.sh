@@ -8,11 +8,15 @@
 #   tests/browser/console_e2e.sh path/to/hotline OUTPUT_DIR
 #
 # HOTLINE_TEST_PROMPTS=DIR shares the IVR prompts between runs (made with espeak-ng on the
-# first start, ~10 s); HOTLINE_E2E_KEEP=1 keeps the work directory for a look afterwards.
+# first start, ~10 s); HOTLINE_E2E_KEEP=1 keeps the work directory for a look afterwards;
+# HOTLINE_E2E_WEB_ROOT=DIR serves the console from DIR (e.g. api/web) instead of the copy
+# built into the binary, to try edited pages without a rebuild.
 set -euo pipefail
 bin=$(realpath "$1")
 mkdir -p "$2"
 shots=$(realpath "$2")
+web_root=  # a [http] line: the console from disk instead of the binary's copy
+[[ -n "${HOTLINE_E2E_WEB_ROOT:-}" ]] && web_root="web_root = \"$(realpath "$HOTLINE_E2E_WEB_ROOT")\""
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
@@ -105,6 +109,7 @@ data_dir = "$work/data"
 [http]
 listen = "127.0.0.1"
 port = 0
+$web_root
 [sip]
 listen = "127.0.0.1"
 port = 0
