@@ -39,7 +39,7 @@ json::object masked(kind k, json::object o) {
 class floor_tap final : public actors::subscriber {
  public:
   explicit floor_tap(caf::actor floor) : floor_(std::move(floor)) {}
-  uint64_t id() const override { return UINT64_MAX - 7; }
+  uint64_t id() const override { return floor_subscriber_id; }
   bool deliver(std::shared_ptr<const std::string> frame) override {
     caf::anon_send(floor_, hub_frame{std::move(frame)});
     return true;

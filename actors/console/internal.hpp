@@ -44,6 +44,9 @@ struct console_context {
   }
 };
 
+// The floor's subscriber id on the hub (connections count up from 1: no clash).
+inline constexpr uint64_t floor_subscriber_id = UINT64_MAX - 7;
+
 // Hub -> floor: one event frame of a topic the floor follows.
 struct hub_frame {
   std::shared_ptr<const std::string> frame;

@@ -46,7 +46,7 @@ class service_impl final : public service {
       std::lock_guard lock(ctx_->sessions_mutex);
       ctx_->sessions.clear();
     }
-    hub_.drop(UINT64_MAX - 7);  // the floor's tap
+    hub_.drop(floor_subscriber_id);
     caf::anon_send_exit(ctx_->floor, caf::exit_reason::user_shutdown);
     ctx_->floor = caf::actor{};
   }
