@@ -6,7 +6,11 @@
 #include <chrono>
 #include <ctime>
 
+#include "actors/call/call_record.hpp"
 #include "api/app/app.hpp"
+#include "storage/env.hpp"
+#include "storage/keys.hpp"
+#include "storage/record.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -108,6 +112,59 @@ class Kb : public ::testing::Test {
     return id;
   }
 
+  // A finished call as the call actor leaves it: the CDR and the caller's history row in one
+  // batch. `minutes` from now (negative: in the past); returns the call id as consoles send it.
+  std::string store_call(const std::string& number, int64_t minutes, const std::string& queue = "pension") {
+    namespace storage = hotline::storage;
+    auto started = std::chrono::system_clock::now() + std::chrono::minutes(minutes);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count();
+    hotline::calls::call_record rec;
+    rec.id = call_ids_.next(static_cast<uint64_t>(ms));
+    rec.from = number;
+    rec.dialled = "12333";
+    rec.started = started;
+    rec.answered = started + std::chrono::seconds(20);
+    rec.agent_answered = rec.answered;
+    rec.ended = started + std::chrono::minutes(4);
+    rec.queue = queue;
+    rec.queues = {queue};
+    rec.agent = "1001";
+    rec.released_by = "caller";
+    rec.outcome = "answered";
+    storage::write_batch b;
+    b.put(storage::table::calls, storage::be64(rec.id),
+          storage::encode_record(json::parse(hotline::calls::to_json(rec)).as_object(), 1));
+    b.put(storage::table::calls_by_caller, rec.from + '\0' + storage::be64(rec.id), std::string());
+    commit(b);
+    return std::to_string(rec.id);
+  }
+  // The agent's classification of a call (N-07), as the agent console stores it.
+  void classify(const std::string& call_id, const std::string& classification) {
+    namespace storage = hotline::storage;
+    storage::write_batch b;
+    b.put(storage::table::call_notes, storage::be64(std::stoull(call_id)),
+          storage::encode_record(json::object{{"call", call_id},
+                                              {"classification", classification},
+                                              {"topic", "pension"},
+                                              {"note", ""},
+                                              {"agent", "1001"},
+                                              {"updated_ms", std::time(nullptr) * 1000}},
+                                 1));
+    commit(b);
+  }
+  void commit(const hotline::storage::write_batch& b) {
+    auto errors = app_->env().commit(std::span<const hotline::storage::write_batch>(&b, 1));
+    ASSERT_EQ(errors.size(), 1u);
+    ASSERT_FALSE(errors[0]) << errors[0].message();
+  }
+  void use_on_call(const std::string& entry, const std::string& call_id, const std::string& action = "used") {
+    auto r = call(port_, "POST", "/v1/kb/usage",
+                  json::serialize(json::object{{"entry", entry}, {"action", action}, {"call_id", call_id}}),
+                  tokens_["agent1"]);
+    ASSERT_EQ(r.status, 201) << r.raw;
+  }
+
+  hotline::storage::time_ordered_ids call_ids_;
   hotline::test::temp_dir dir_;
   hotline::config::config cfg_;
   std::unique_ptr<hotline::app::application> app_;
@@ -255,6 +312,79 @@ TEST_F(Kb, UsageFeedsTheReports) {
   EXPECT_EQ(hot.body.at("entries").as_array()[0].at("id").as_string(), ids[0]);
   auto unused = call(port_, "GET", "/v1/kb/reports/unused", {}, tokens_["cur1"]);
   EXPECT_EQ(unused.raw.find("\"" + ids[0] + "\""), std::string::npos);
+}
+
+// N-29: entries used on calls that became complaints — the call itself classified complaint,
+// or the same number calling again within `within_days` with a complaint.
+TEST_F(Kb, ComplaintsReportFollowsTheCallerAfterTheCall) {
+  auto e1 = publish(entry_json("投诉报表测试一？", "答案一。"));
+  auto e2 = publish(entry_json("投诉报表测试二？", "答案二。"));
+  auto e3 = publish(entry_json("投诉报表测试三？", "答案三。"));
+  // Calls in the order they happen (call ids are time-ordered).
+  auto d0 = store_call("13900000004", -20 * 24 * 60);  // an earlier complaint does not count
+  classify(d0, "complaint");
+  auto a1 = store_call("13900000001", -10);
+  auto b1 = store_call("13900000002", -9);
+  auto c1 = store_call("13900000003", -8);
+  auto d1 = store_call("13900000004", -7);
+  auto f1 = store_call("13900000005", -6);
+  auto f2 = store_call("13900000005", 24 * 60, "complaint");  // 投诉举报 in the IVR, not classified
+  auto d2 = store_call("13900000004", 2 * 24 * 60);
+  auto a2 = store_call("13900000001", 5 * 24 * 60);
+  auto b2 = store_call("13900000002", 40 * 24 * 60);  // past the default 30 days
+  classify(a1, "consultation");
+  classify(a2, "complaint");
+  classify(b2, "complaint");
+  classify(c1, "complaint");
+  classify(d1, "consultation");
+  classify(d2, "query");
+  use_on_call(e1, a1);
+  use_on_call(e1, a1);  // used twice on one call: one call
+  use_on_call(e1, c1);
+  use_on_call(e2, b1);
+  use_on_call(e2, f1);
+  use_on_call(e3, d1);
+  use_on_call(e3, c1, "opened");  // opened, not used
+
+  auto r = call(port_, "GET", "/v1/kb/reports/complaints", {}, tokens_["sup1"]);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body.at("within_days").as_int64(), 30);
+  EXPECT_EQ(r.body.at("calls_with_use").as_int64(), 5);
+  EXPECT_EQ(r.body.at("became_complaints").as_int64(), 3);
+  auto& entries = r.body.at("entries").as_array();
+  ASSERT_EQ(entries.size(), 2u) << r.raw;  // e3: no complaint from that caller after the call
+  EXPECT_EQ(entries[0].at("id").as_string(), e1);  // most complaints first
+  EXPECT_EQ(entries[0].at("question").as_string(), "投诉报表测试一？");
+  EXPECT_EQ(entries[0].at("used_on_calls").as_int64(), 2);
+  EXPECT_EQ(entries[0].at("became_complaints").as_int64(), 2);
+  EXPECT_EQ(entries[0].at("calls"), (json::array{json::object{{"call", a1}, {"complaint_call", a2}},
+                                                 json::object{{"call", c1}, {"complaint_call", c1}}}));
+  EXPECT_EQ(entries[1].at("id").as_string(), e2);
+  EXPECT_EQ(entries[1].at("used_on_calls").as_int64(), 2);
+  EXPECT_EQ(entries[1].at("calls"), (json::array{json::object{{"call", f1}, {"complaint_call", f2}}}));
+
+  // A longer window reaches b2; a range before today has no uses.
+  auto wide = call(port_, "GET", "/v1/kb/reports/complaints?within_days=60", {}, tokens_["cur1"]);
+  ASSERT_EQ(wide.status, 200) << wide.raw;
+  auto& wide_entries = wide.body.at("entries").as_array();
+  auto wide_e2 = std::find_if(wide_entries.begin(), wide_entries.end(),
+                              [&](const json::value& e) { return e.at("id").as_string() == e2; });
+  ASSERT_NE(wide_e2, wide_entries.end()) << wide.raw;
+  EXPECT_EQ(wide_e2->at("calls"),
+            (json::array{json::object{{"call", b1}, {"complaint_call", b2}},
+                         json::object{{"call", f1}, {"complaint_call", f2}}}));
+  auto before = call(port_, "GET", "/v1/kb/reports/complaints?from=" + today_plus(-30) + "&to=" + today_plus(-1), {},
+                     tokens_["cur1"]);
+  ASSERT_EQ(before.status, 200) << before.raw;
+  EXPECT_TRUE(before.body.at("entries").as_array().empty());
+
+  EXPECT_EQ(call(port_, "GET", "/v1/kb/reports/complaints", {}, tokens_["agent1"]).status, 403);
+  for (auto [query, field] : {std::pair{"within_days=abc", "within_days"}, {"within_days=366", "within_days"},
+                              {"within_days=", "within_days"}, {"from=2024-13-01", "from"}, {"to=yesterday", "to"}}) {
+    auto bad = call(port_, "GET", std::string("/v1/kb/reports/complaints?") + query, {}, tokens_["sup1"]);
+    EXPECT_EQ(bad.status, 400) << query;
+    EXPECT_EQ(bad.body.at("error").at("field").as_string(), field) << bad.raw;
+  }
 }
 
 TEST_F(Kb, SynonymsKeptByCurators) {
