@@ -30,6 +30,9 @@ if(NOT TARGET Xapian::xapian)
     INTERFACE_INCLUDE_DIRECTORIES "${XAPIAN_INCLUDE_DIR}" INTERFACE_LINK_LIBRARIES "${XAPIAN_LIBRARIES}")
 endif()
 
+# search/pinyin.cpp: Han-Latin readings (ICU 72 ships them in its transliterator data).
+find_package(ICU 72 REQUIRED COMPONENTS uc i18n)
+
 # media/: oSIP 5.3 parses SIP (DEPENDENCIES.md §4); OpenSSL hashes digest credentials.
 pkg_check_modules(OSIP2 REQUIRED IMPORTED_TARGET libosip2)
 # The media engine: SRTP (libsrtp2 on NSS), Opus, speexdsp's resampler.

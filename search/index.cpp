@@ -3,37 +3,22 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <cmath>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
+#include "search/hot_index.hpp"
+#include "search/index_layout.hpp"
+#include "search/pinyin.hpp"
+#include "search/query_plan.hpp"
+#include "search/snippet.hpp"
 
 namespace hotline::kb {
 
 namespace {
 
-// Term prefixes (Xapian's conventions: Q for the unique id, X for the rest).
-constexpr std::string_view id_prefix = "Q";
-constexpr std::string_view topic_prefix = "XT";
-constexpr std::string_view region_prefix = "XR";
-constexpr std::string_view status_prefix = "XS";
-constexpr std::string_view tag_prefix = "K";
-constexpr std::string_view title_prefix = "S";
-
-// Value slots.
-enum slot : Xapian::valueno { topic_slot = 0, region_slot = 1, effective_slot = 2, expires_slot = 3, status_slot = 4 };
-
-// Xapian refuses terms past ~245 bytes; a boolean term is cut at a UTF-8 boundary.
-std::string boolean_term(std::string_view prefix, std::string_view value) {
-  constexpr size_t max_term = 240;
-  std::string t(prefix);
-  if (value.size() > max_term - t.size()) {
-    size_t n = max_term - t.size();
-    while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xC0) == 0x80) --n;
-    value = value.substr(0, n);
-  }
-  t += value;
-  return t;
-}
+using namespace layout;
 
 // YYYY-MM-DD -> YYYYMMDD, which sorts as the day does.
 std::string compact_day(std::string_view day, std::string_view if_empty) {
@@ -42,14 +27,6 @@ std::string compact_day(std::string_view day, std::string_view if_empty) {
   for (char c : day)
     if (c != '-') out += c;
   return out;
-}
-
-// A CJK unigram is one multi-byte code point: too common to stand for a whole word.
-bool is_cjk_unigram(std::string_view term) {
-  if (term.empty()) return false;
-  auto lead = static_cast<unsigned char>(term[0]);
-  size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 0;
-  return len != 0 && term.size() == len;
 }
 
 std::string describe(const Xapian::Error& e) {
@@ -73,6 +50,7 @@ class xapian_writer final : public index_writer {
     try {
       auto doc = make_document(e);
       db_.replace_document(boolean_term(id_prefix, e.id), doc);
+      changed_.push_back(boolean_term(id_prefix, e.id));
     } catch (const Xapian::Error& x) {
       note("upsert " + e.id + ": " + describe(x));
     }
@@ -81,6 +59,7 @@ class xapian_writer final : public index_writer {
   void remove(const std::string& id) override {
     try {
       db_.delete_document(boolean_term(id_prefix, id));
+      changed_.push_back(boolean_term(id_prefix, id));
     } catch (const Xapian::Error& x) {
       note("remove " + id + ": " + describe(x));
     }
@@ -91,6 +70,7 @@ class xapian_writer final : public index_writer {
       std::vector<Xapian::docid> ids;
       for (auto it = db_.postlist_begin(""); it != db_.postlist_end(""); ++it) ids.push_back(*it);
       for (auto id : ids) db_.delete_document(id);
+      everything_changed_ = true;
     } catch (const Xapian::Error& x) {
       note("remove_all: " + describe(x));
     }
@@ -99,9 +79,13 @@ class xapian_writer final : public index_writer {
   bool commit(std::string& error) override {
     try {
       db_.commit();
+      if (hot_ && everything_changed_) hot_->rebuild(db_);
+      else if (hot_) hot_->update(db_, changed_);
     } catch (const Xapian::Error& x) {
       note("commit: " + describe(x));
     }
+    changed_.clear();
+    everything_changed_ = false;
     error = std::move(pending_error_);
     pending_error_.clear();
     return error.empty();
@@ -115,9 +99,28 @@ class xapian_writer final : public index_writer {
     }
   }
 
+  std::shared_ptr<hot_index> hot() override {
+    if (!hot_) {
+      hot_ = std::make_shared<hot_index>();
+      try {
+        hot_->rebuild(db_);  // the last commit; uncommitted changes follow with the next
+      } catch (const Xapian::Error& x) {
+        note("loading the hot index: " + describe(x));
+      }
+    }
+    return hot_;
+  }
+
  private:
   void note(std::string error) {
     if (pending_error_.empty()) pending_error_ = std::move(error);  // the first one explains the rest
+  }
+
+  static void add_initials(Xapian::Document& doc, const std::string& text, unsigned weight) {
+    for (const auto& run : pinyin_initial_runs(text))
+      for (size_t at = 0; at < run.size(); ++at)
+        for (size_t n = initials_min; n <= initials_max && at + n <= run.size(); ++n)
+          doc.add_term(std::string(initials_prefix) + run.substr(at, n), weight);
   }
 
   Xapian::Document make_document(const entry& e) {
@@ -133,6 +136,10 @@ class xapian_writer final : public index_writer {
       terms_.index_text_without_positions(t, weights_.tag);
       doc.add_boolean_term(boolean_term(tag_prefix, t));
     }
+    // What agents type when they abbreviate: the initials of the question, phrasings, tags.
+    add_initials(doc, e.question, weights_.question);
+    for (const auto& p : e.phrasings) add_initials(doc, p, weights_.phrasing);
+    for (const auto& t : e.tags) add_initials(doc, t, weights_.tag);
     terms_.index_text_without_positions(e.answer, weights_.body);
     for (const auto& m : e.materials) terms_.index_text_without_positions(m, weights_.body);
     doc.add_boolean_term(boolean_term(id_prefix, e.id));
@@ -145,8 +152,7 @@ class xapian_writer final : public index_writer {
     doc.add_value(expires_slot, compact_day(e.expires, "99991231"));
     doc.add_value(status_slot, std::string(to_string(e.state)));
     // What a hit shows, without a trip to LMDB.
-    doc.set_data(boost::json::serialize(boost::json::object{
-        {"id", e.id}, {"question", e.question}, {"region", e.region}, {"topic", e.topic}, {"answer", e.answer}}));
+    doc.set_data(encode_stored({e.id, e.question, e.region, e.topic, e.answer}));
     return doc;
   }
 
@@ -154,145 +160,39 @@ class xapian_writer final : public index_writer {
   Xapian::TermGenerator terms_;
   field_weights weights_;
   std::string pending_error_;  // first failure since the last commit
+  std::shared_ptr<hot_index> hot_;       // once asked for
+  std::vector<std::string> changed_;     // id terms upserted or removed since the last commit
+  bool everything_changed_ = false;      // remove_all since the last commit
 };
 
 // ---------------------------------------------------------------------------------------
 // Queries
 
-// The n-grams Xapian indexes for `text` (unigrams and bigrams of CJK runs, words
-// otherwise), read back from a scratch document: the same tokenizer on both sides.
-std::vector<std::string> ngrams(Xapian::TermGenerator& tg, const std::string& text) {
-  Xapian::Document scratch;
-  tg.set_document(scratch);
-  tg.index_text_without_positions(text);
-  std::vector<std::string> out;
-  for (auto it = scratch.termlist_begin(); it != scratch.termlist_end(); ++it) out.push_back(*it);
-  return out;
-}
-
-// One synonym-group member: its bigrams (its only term when it is one character or one
-// word). All of a 2-4 character word's bigrams in a document almost always mean the word
-// itself, without relying on positions.
-std::vector<std::string> member_terms(Xapian::TermGenerator& tg, const std::string& member) {
-  auto terms = ngrams(tg, member);
-  std::vector<std::string> words;
-  for (auto& t : terms)
-    if (!is_cjk_unigram(t)) words.push_back(std::move(t));
-  return words.empty() ? terms : words;  // a one-character member: its unigram
-}
-
-// A synonym group as one weighted "term": OP_SYNONYM over one bigram per member (its
-// rarest, the best stand-in for the word), so a document's wdf for the group is about
-// how often it says any member; filtered to documents that say a member in full. (An
-// OP_SYNONYM over each member's OP_AND would add up the wdf of every bigram: 社会保险
-// would count three times as much as 社保.)
-Xapian::Query group_query(Xapian::TermGenerator& tg, const std::vector<std::string>& group,
-                          const Xapian::Database& db) {
-  std::vector<Xapian::Query> stand_ins, members;
-  for (const auto& m : group) {
-    auto terms = member_terms(tg, m);
-    if (terms.empty()) continue;
-    auto rarest = *std::min_element(terms.begin(), terms.end(), [&](const auto& a, const auto& b) {
-      return db.get_termfreq(a) < db.get_termfreq(b);
-    });
-    stand_ins.emplace_back(rarest);
-    members.emplace_back(Xapian::Query::OP_AND, terms.begin(), terms.end());
-  }
-  if (stand_ins.empty()) return {};
-  Xapian::Query any_member(Xapian::Query::OP_SYNONYM, stand_ins.begin(), stand_ins.end());
-  Xapian::Query said_in_full(Xapian::Query::OP_OR, members.begin(), members.end());
-  return Xapian::Query(Xapian::Query::OP_FILTER, any_member, said_in_full);
-}
-
-struct synonym_span {
-  size_t pos = 0;
-  size_t len = 0;
-  const std::vector<std::string>* group = nullptr;
-};
-
-// Where the text says a member of a synonym group: longest members first, no overlaps
-// (医保个人账户 is one group's member, not 医保 + 个人账户).
-std::vector<synonym_span> synonym_spans(const std::string& text, const synonyms& syn) {
-  std::vector<synonym_span> found;
-  for (const auto* g : syn.groups_in(text))
-    for (const auto& m : *g)
-      for (size_t p = text.find(m); p != std::string::npos; p = text.find(m, p + m.size()))
-        found.push_back({p, m.size(), g});
-  std::sort(found.begin(), found.end(),
-            [](const auto& a, const auto& b) { return a.len != b.len ? a.len > b.len : a.pos < b.pos; });
-  std::vector<synonym_span> chosen;
-  for (const auto& s : found) {
-    bool overlaps = std::any_of(chosen.begin(), chosen.end(),
-                                [&](const auto& c) { return s.pos < c.pos + c.len && c.pos < s.pos + s.len; });
-    if (!overlaps) chosen.push_back(s);
-  }
-  return chosen;
-}
-
-// A term in more than this share of a large index selects nothing: it only adds weight
-// to documents that other terms found, so a 100k-entry search does not score every
-// document for 怎么 or 办理 (the floor keeps small indexes, the seed's included, as
-// they are: README.md).
-constexpr double common_term_share = 0.05;
-constexpr Xapian::doccount common_term_floor = 500;
-
-Xapian::doccount common_limit(const Xapian::Database& db) {
-  return std::max<Xapian::doccount>(common_term_floor, common_term_share * db.get_doccount());
-}
-
-// The agent's text as a query. BM25 over the OR of its n-grams ranks by overlap; each
-// synonym-group member the text says becomes its group's query (group_query: 社保 finds
-// 社会保险, and a synonym never outweighs the word itself) in place of the member's own
-// bigrams. Documents are found by the selective terms (bigrams, words,
-// synonym groups); CJK unigrams and very common terms only add weight (OP_AND_MAYBE):
-// the same ranking on the relevance set, fewer postings read.
-Xapian::Query text_query(Xapian::TermGenerator& tg, const std::string& text, const synonyms& syn,
-                         const Xapian::Database& db) {
-  std::vector<Xapian::Query> finding, weighting;
-  std::vector<std::string> replaced;  // bigrams inside a member: its group stands for them
-  std::vector<const std::vector<std::string>*> seen;
-  for (const auto& s : synonym_spans(text, syn)) {
-    auto said = member_terms(tg, text.substr(s.pos, s.len));
-    replaced.insert(replaced.end(), said.begin(), said.end());
-    if (std::find(seen.begin(), seen.end(), s.group) != seen.end()) continue;
-    seen.push_back(s.group);
-    // The group stands for the bigrams the caller typed (社会保险: three), so it keeps
-    // their share of the query's weight.
-    if (auto g = group_query(tg, *s.group, db); !g.empty())
-      finding.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, g, static_cast<double>(said.size()));
-  }
-  // Unigrams and boundary bigrams (交社 in 交社保) stay: they still tell documents apart.
-  std::vector<std::pair<Xapian::doccount, std::string>> common, unigrams;
-  for (auto& t : ngrams(tg, text)) {
-    if (std::find(replaced.begin(), replaced.end(), t) != replaced.end()) continue;
-    auto n = db.get_termfreq(t);
-    if (n == 0) continue;  // says nothing about any document
-    if (is_cjk_unigram(t)) unigrams.emplace_back(n, std::move(t));
-    else if (n > common_limit(db)) common.emplace_back(n, std::move(t));
-    else finding.emplace_back(t);
-  }
-  // 怎么办理 has nothing selective: its rarest words find, the rest (and unigrams) weigh.
-  std::sort(common.begin(), common.end());
-  size_t used = 0;
-  if (finding.empty())
-    for (; used < common.size() && used < 2; ++used) finding.emplace_back(common[used].second);
-  if (finding.empty()) {  // 社: only unigrams
-    for (auto& u : unigrams) finding.emplace_back(u.second);
-    unigrams.clear();
+// The plan as a Xapian query. BM25 over the OR of the finding terms ranks by overlap;
+// the weighting terms only add weight (OP_AND_MAYBE). A synonym group is OP_SYNONYM over
+// its stand-ins (the document's wdf for the group), filtered to documents that say a
+// member in full, scaled by the bigrams the text said for it.
+Xapian::Query xapian_query(const query_plan& plan) {
+  std::vector<Xapian::Query> finding(plan.finding.begin(), plan.finding.end());
+  for (const auto& g : plan.groups) {
+    std::vector<Xapian::Query> members;
+    for (const auto& m : g.members) members.emplace_back(Xapian::Query::OP_AND, m.begin(), m.end());
+    Xapian::Query any_member(Xapian::Query::OP_SYNONYM, g.stand_ins.begin(), g.stand_ins.end());
+    Xapian::Query said_in_full(Xapian::Query::OP_OR, members.begin(), members.end());
+    finding.emplace_back(Xapian::Query::OP_SCALE_WEIGHT,
+                         Xapian::Query(Xapian::Query::OP_FILTER, any_member, said_in_full), g.scale);
   }
   if (finding.empty()) return {};
-  std::vector<std::pair<Xapian::doccount, std::string>> rest(common.begin() + used, common.end());
-  rest.insert(rest.end(), unigrams.begin(), unigrams.end());
-  std::sort(rest.begin(), rest.end());
-  // A word in most documents of a large index (的, 我) ranks nothing and costs the most
-  // postings to read: left out. Small indexes keep every unigram: Xapian 1.4 highlights
-  // CJK snippets by the query's unigrams only, never its bigrams.
-  for (auto& r : rest)
-    if (r.first <= std::max(db.get_doccount() / 2, common_term_floor)) weighting.emplace_back(r.second);
   Xapian::Query found(Xapian::Query::OP_OR, finding.begin(), finding.end());
-  if (weighting.empty()) return found;
+  if (plan.weighting.empty()) return found;
   return Xapian::Query(Xapian::Query::OP_AND_MAYBE, found,
-                       Xapian::Query(Xapian::Query::OP_OR, weighting.begin(), weighting.end()));
+                       Xapian::Query(Xapian::Query::OP_OR, plan.weighting.begin(), plan.weighting.end()));
+}
+
+Xapian::Query text_query(Xapian::TermGenerator& tg, const std::string& text, const synonyms& syn,
+                         const Xapian::Database& db) {
+  auto freq = [&](const std::string& t) -> uint64_t { return db.get_termfreq(t); };
+  return xapian_query(make_plan(tg, text, syn, freq, db.get_doccount()));
 }
 
 // One kind of filter (topics, regions, states): the documents with any of `values`.
@@ -338,34 +238,15 @@ Xapian::Query filtered(const Xapian::Database& db, Xapian::Query q, const search
 // ---------------------------------------------------------------------------------------
 // Reading
 
-struct stored_hit {
-  std::string id, question, region, topic, answer;
-};
-
-stored_hit parse_data(const std::string& data) {
-  stored_hit h;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(data, ec);
-  const auto* o = ec ? nullptr : v.if_object();
-  if (!o) return h;
-  auto get = [&](const char* k, std::string& out) {
-    if (const auto* f = o->if_contains(k); f && f->is_string()) out = std::string(f->get_string());
-  };
-  get("id", h.id);
-  get("question", h.question);
-  get("region", h.region);
-  get("topic", h.topic);
-  get("answer", h.answer);
-  return h;
-}
-
 class xapian_reader final : public index_reader {
  public:
-  xapian_reader(Xapian::Database db, const ranking_options& r) : db_(std::move(db)), ranking_(r) {
+  xapian_reader(Xapian::Database db, const ranking_options& r, std::shared_ptr<const hot_index> hot)
+      : db_(std::move(db)), ranking_(r), hot_(std::move(hot)), snapshot_(hot_ ? hot_->snapshot() : nullptr) {
     terms_.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
   }
 
   void refresh() override {
+    if (hot_) snapshot_ = hot_->snapshot();
     try {
       db_.reopen();
     } catch (const Xapian::Error&) {
@@ -428,7 +309,7 @@ class xapian_reader final : public index_reader {
     std::stable_sort(window.begin(), window.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
     std::vector<search_hit> hits;
     for (size_t i = q.offset; i < window.size() && hits.size() < q.limit; ++i) {
-      auto stored = parse_data(window[i].it.get_document().get_data());
+      auto stored = decode_stored(window[i].it.get_document().get_data());
       search_hit h{stored.id, window[i].score, window[i].it.get_percent(), stored.question, stored.region,
                    stored.topic, {}};
       if (q.snippets)
@@ -449,7 +330,37 @@ class xapian_reader final : public index_reader {
     return q.offset + q.limit + (q.agent_city.empty() ? 0 : ranking_.precedence_window);
   }
 
+  // The same plan and ranking on the in-memory index.
+  search_result run_hot_search(const hot_snapshot& snap, const search_query& q, const synonyms& syn) {
+    search_result r;
+    auto freq = [&](const std::string& t) { return snap.freq(t); };
+    auto plan = make_plan(terms_, q.text, syn, freq, snap.documents());
+    if (plan.empty() || q.limit == 0) return r;
+    auto found = snap.search(plan, q, ranking_, q.offset + q.limit);
+    r.total_estimate = found.matches;
+    r.topic_counts = std::move(found.topic_counts);
+    r.region_counts = std::move(found.region_counts);
+    std::vector<std::string> highlight;
+    if (q.snippets) {
+      highlight = plan.finding;
+      for (const auto& g : plan.groups)
+        for (const auto& m : g.members) highlight.insert(highlight.end(), m.begin(), m.end());
+      for (const auto& t : plan.weighting)
+        if (!is_cjk_unigram(t)) highlight.push_back(t);
+    }
+    double best = found.ranked.empty() ? 1 : found.ranked.front().score;
+    for (size_t i = q.offset; i < found.ranked.size(); ++i) {
+      const auto& [doc, score] = found.ranked[i];
+      search_hit h{doc->id, score, static_cast<int>(std::lround(100 * score / best)), doc->question, doc->region,
+                   doc->topic, {}};
+      if (q.snippets) h.snippet = make_snippet(doc->answer, highlight);
+      r.hits.push_back(std::move(h));
+    }
+    return r;
+  }
+
   search_result run_search(const search_query& q, const synonyms& syn) {
+    if (snapshot_ && snapshot_->base) return run_hot_search(*snapshot_, q, syn);
     search_result r;
     auto text = text_query(terms_, q.text, syn, db_);
     if (text.empty() || q.limit == 0) return r;
@@ -503,9 +414,49 @@ class xapian_reader final : public index_reader {
   Xapian::Database db_;
   Xapian::TermGenerator terms_;
   ranking_options ranking_;
+  std::shared_ptr<const hot_index> hot_;
+  std::shared_ptr<const hot_snapshot> snapshot_;  // what refresh() saw, as Xapian's revision
 };
 
 }  // namespace
+
+namespace layout {
+
+std::string boolean_term(std::string_view prefix, std::string_view value) {
+  constexpr size_t max_term = 240;
+  std::string t(prefix);
+  if (value.size() > max_term - t.size()) {
+    size_t n = max_term - t.size();
+    while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xC0) == 0x80) --n;
+    value = value.substr(0, n);
+  }
+  t += value;
+  return t;
+}
+
+std::string encode_stored(const stored_fields& f) {
+  return boost::json::serialize(boost::json::object{
+      {"id", f.id}, {"question", f.question}, {"region", f.region}, {"topic", f.topic}, {"answer", f.answer}});
+}
+
+stored_fields decode_stored(const std::string& data) {
+  stored_fields h;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(data, ec);
+  const auto* o = ec ? nullptr : v.if_object();
+  if (!o) return h;
+  auto get = [&](const char* k, std::string& out) {
+    if (const auto* f = o->if_contains(k); f && f->is_string()) out = std::string(f->get_string());
+  };
+  get("id", h.id);
+  get("question", h.question);
+  get("region", h.region);
+  get("topic", h.topic);
+  get("answer", h.answer);
+  return h;
+}
+
+}  // namespace layout
 
 std::unique_ptr<index_writer> index_writer::open(const std::string& dir, std::string& error,
                                                  const field_weights& weights) {
@@ -520,9 +471,9 @@ std::unique_ptr<index_writer> index_writer::open(const std::string& dir, std::st
 }
 
 std::unique_ptr<index_reader> index_reader::open(const std::string& dir, std::string& error,
-                                                 const ranking_options& ranking) {
+                                                 const ranking_options& ranking, std::shared_ptr<const hot_index> hot) {
   try {
-    return std::make_unique<xapian_reader>(Xapian::Database(dir), ranking);
+    return std::make_unique<xapian_reader>(Xapian::Database(dir), ranking, std::move(hot));
   } catch (const Xapian::Error& e) {
     error = "cannot open index " + dir + " for reading: " + describe(e);
   }

@@ -80,6 +80,8 @@ struct ranking_options {
   double bm25_b = 0.5;
 };
 
+class hot_index;  // search/hot_index.hpp: the in-memory copy the agents' searches run on
+
 class index_writer {
  public:
   // Opens or creates the database in `dir`. nullptr with `error` set on failure (e.g.
@@ -93,12 +95,18 @@ class index_writer {
   virtual void remove_all() = 0;              // before a full rebuild
   virtual bool commit(std::string& error) = 0;  // makes changes visible to readers
   virtual size_t size() const = 0;
+  // The in-memory index kept in step with this writer's commits, for readers to search
+  // (index_reader::open). Loaded from the database on the first call.
+  virtual std::shared_ptr<hot_index> hot() = 0;
 };
 
 class index_reader {
  public:
+  // With `hot`, searches run on the in-memory index (the same ranking, far faster at
+  // scale); more_like_this and everything before the hot index is loaded use Xapian.
   static std::unique_ptr<index_reader> open(const std::string& dir, std::string& error,
-                                            const ranking_options& ranking = {});
+                                            const ranking_options& ranking = {},
+                                            std::shared_ptr<const hot_index> hot = nullptr);
   virtual ~index_reader() = default;
   // Sees the latest commit (cheap when nothing changed).
   virtual void refresh() = 0;

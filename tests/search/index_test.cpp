@@ -29,14 +29,18 @@ std::vector<std::string> ids(const std::vector<search_hit>& hits) {
   return out;
 }
 
-class Index : public ::testing::Test {
+// Every behaviour twice: searched through Xapian, and through the in-memory hot index the
+// server's searchers use (hot_index_test.cpp checks that the two rank alike).
+enum class engine { xapian, hot };
+
+class Index : public ::testing::TestWithParam<engine> {
  protected:
   void SetUp() override {
     std::string error;
     writer_ = index_writer::open(dir_.path(), error);
     ASSERT_TRUE(writer_) << error;
     ASSERT_TRUE(writer_->commit(error)) << error;
-    reader_ = index_reader::open(dir_.path(), error);
+    reader_ = index_reader::open(dir_.path(), error, {}, GetParam() == engine::hot ? writer_->hot() : nullptr);
     ASSERT_TRUE(reader_) << error;
   }
 
@@ -65,7 +69,7 @@ class Index : public ::testing::Test {
   std::unique_ptr<index_reader> reader_;
 };
 
-TEST_F(Index, UpsertReplacesTheDocumentOfAnId) {
+TEST_P(Index, UpsertReplacesTheDocumentOfAnId) {
   add({make("kb-1", "养老保险怎么转移？", "到新参保地申请转移接续。")});
   add({make("kb-1", "养老保险怎么转移？", "第二版答案：网上申请。")});
   add({make("kb-1", "养老金怎么领取？", "第三版：到经办机构申领。")});
@@ -80,7 +84,7 @@ TEST_F(Index, UpsertReplacesTheDocumentOfAnId) {
   EXPECT_GT(hit.percent, 0);
 }
 
-TEST_F(Index, RemoveAndRemoveAll) {
+TEST_P(Index, RemoveAndRemoveAll) {
   add({make("kb-1", "失业金怎么领？", "失业保险金按月发放。"), make("kb-2", "失业登记在哪办？", "到街道办理。")});
   writer_->remove("kb-1");
   writer_->remove("kb-nope");  // removing what is not there is no error
@@ -92,7 +96,7 @@ TEST_F(Index, RemoveAndRemoveAll) {
   EXPECT_TRUE(find_ids("失业").empty());
 }
 
-TEST_F(Index, ReaderSeesCommitsAfterRefresh) {
+TEST_P(Index, ReaderSeesCommitsAfterRefresh) {
   add({make("kb-1", "社保卡怎么挂失？", "拨打12333挂失。")});
   writer_->upsert(make("kb-2", "社保卡怎么补办？", "到银行网点补办。"));
   std::string error;
@@ -102,7 +106,7 @@ TEST_F(Index, ReaderSeesCommitsAfterRefresh) {
   EXPECT_EQ(find_ids("社保卡补办").at(0), "kb-2");
 }
 
-TEST_F(Index, FiltersByTopicRegionStatusAndDay) {
+TEST_P(Index, FiltersByTopicRegionStatusAndDay) {
   auto expired = make("kb-4", "医保报销比例是多少？", "旧政策：报销比例六成。", "medical", "province");
   expired.effective = "2018-01-01";
   expired.expires = "2021-01-01";
@@ -126,7 +130,7 @@ TEST_F(Index, FiltersByTopicRegionStatusAndDay) {
   EXPECT_TRUE(find_ids("报销比例", {.in_force_on = "2017-12-31"}).empty());
 }
 
-TEST_F(Index, FacetsCountEveryMatch) {
+TEST_P(Index, FacetsCountEveryMatch) {
   std::vector<entry> all;
   for (int i = 0; i < 30; ++i)
     all.push_back(make("kb-" + std::to_string(i), "工伤认定第" + std::to_string(i) + "问？", "工伤认定的答复。",
@@ -142,7 +146,7 @@ TEST_F(Index, FacetsCountEveryMatch) {
   EXPECT_TRUE(no_facets.topic_counts.empty());
 }
 
-TEST_F(Index, PagesWithOffsetAndLimit) {
+TEST_P(Index, PagesWithOffsetAndLimit) {
   std::vector<entry> all;
   for (int i = 0; i < 12; ++i) all.push_back(make("kb-" + std::to_string(i), "退休年龄问题" + std::to_string(i), "退休。"));
   add(all);
@@ -160,7 +164,7 @@ TEST_F(Index, PagesWithOffsetAndLimit) {
   EXPECT_EQ(seen.size(), 12u);
 }
 
-TEST_F(Index, SnippetHighlightsMatchesAndEscapesHtml) {
+TEST_P(Index, SnippetHighlightsMatchesAndEscapesHtml) {
   add({make("kb-1", "失业金怎么领？", "领取失业保险金需<先>办理失业登记 & 申领，按月发放。")});
   auto hit = find({.text = "失业登记"}).hits.at(0);
   EXPECT_NE(hit.snippet.find("<b>"), std::string::npos) << hit.snippet;
@@ -171,7 +175,7 @@ TEST_F(Index, SnippetHighlightsMatchesAndEscapesHtml) {
   EXPECT_TRUE(find({.text = "失业登记", .snippets = false}).hits.at(0).snippet.empty());
 }
 
-TEST_F(Index, SnippetIsShortForALongAnswer) {
+TEST_P(Index, SnippetIsShortForALongAnswer) {
   std::string answer;
   for (int i = 0; i < 40; ++i) answer += "这是一段很长的答复内容，";
   answer += "最后提到工伤认定。";
@@ -181,7 +185,7 @@ TEST_F(Index, SnippetIsShortForALongAnswer) {
   EXPECT_NE(hit.snippet.find("<b>"), std::string::npos) << hit.snippet;
 }
 
-TEST_F(Index, SynonymFindsTheOtherWording) {
+TEST_P(Index, SynonymFindsTheOtherWording) {
   // kb-2 has the characters 社 and 保 more often, but not the word.
   add({make("kb-1", "社会保险断缴了怎么办？", "中断缴费的，可以按规定续缴。"),
        make("kb-2", "社区保安保洁怎么招聘？", "社区保安、保洁由社区自行招聘。"),
@@ -192,7 +196,7 @@ TEST_F(Index, SynonymFindsTheOtherWording) {
   EXPECT_EQ(find_ids("社保", {}, synonyms{}).at(0), "kb-2");  // without the group: characters only
 }
 
-TEST_F(Index, SynonymDoesNotOutweighTheWordItself) {
+TEST_P(Index, SynonymDoesNotOutweighTheWordItself) {
   add({make("kb-1", "社会保险怎么查询？", "社会保险缴费记录可以在网上查询。"),
        make("kb-2", "社保怎么查询？", "社保缴费记录可以在网上查询。")});
   synonyms syn(std::vector<std::vector<std::string>>{{"社保", "社会保险"}});
@@ -201,7 +205,7 @@ TEST_F(Index, SynonymDoesNotOutweighTheWordItself) {
   EXPECT_EQ(find_ids("社会保险查询", {}, syn), (std::vector<std::string>{"kb-1", "kb-2"}));
 }
 
-TEST_F(Index, MoreLikeThisLeavesTheEntryOutAndKeepsFilters) {
+TEST_P(Index, MoreLikeThisLeavesTheEntryOutAndKeepsFilters) {
   add({make("kb-1", "失业保险金怎么申领？", "失业保险金到参保地经办机构申领，需办理失业登记。", "unemployment"),
        make("kb-2", "失业保险金能领多久？", "失业保险金领取期限按缴费年限确定，失业登记后申领。", "unemployment"),
        make("kb-3", "失业保险金标准是多少？", "失业保险金按最低工资标准的九成发放。", "unemployment", "city:杭州"),
@@ -216,7 +220,7 @@ TEST_F(Index, MoreLikeThisLeavesTheEntryOutAndKeepsFilters) {
   EXPECT_TRUE(reader_->more_like_this("kb-404", {}).empty());
 }
 
-TEST_F(Index, ASecondWriterIsRefusedCleanly) {
+TEST_P(Index, ASecondWriterIsRefusedCleanly) {
   std::string error;
   auto second = index_writer::open(dir_.path(), error);
   EXPECT_FALSE(second);
@@ -225,7 +229,7 @@ TEST_F(Index, ASecondWriterIsRefusedCleanly) {
   EXPECT_TRUE(reader);
 }
 
-TEST_F(Index, OpeningWhatIsNoIndexIsAnError) {
+TEST_P(Index, OpeningWhatIsNoIndexIsAnError) {
   std::string error;
   EXPECT_FALSE(index_reader::open(dir_.sub("missing"), error));
   EXPECT_FALSE(error.empty());
@@ -234,14 +238,14 @@ TEST_F(Index, OpeningWhatIsNoIndexIsAnError) {
   EXPECT_FALSE(error.empty());
 }
 
-TEST_F(Index, QuerySyntaxIsJustText) {
+TEST_P(Index, QuerySyntaxIsJustText) {
   add({make("kb-1", "养老保险怎么交？", "按月缴纳。")});
   EXPECT_EQ(find_ids("养老 AND (OR \"NEAR"), (std::vector<std::string>{"kb-1"}));
   EXPECT_TRUE(find_ids("").empty());
   EXPECT_TRUE(find_ids("？！。").empty());
 }
 
-TEST_F(Index, LocalVersionWinsANearTieForItsOwnCity) {
+TEST_P(Index, LocalVersionWinsANearTieForItsOwnCity) {
   // Both orders of insertion: Xapian breaks exact ties by document id.
   for (bool city_first : {false, true}) {
     writer_->remove_all();
@@ -255,10 +259,25 @@ TEST_F(Index, LocalVersionWinsANearTieForItsOwnCity) {
   }
 }
 
-TEST_F(Index, PrecedenceDoesNotOverturnAClearWinner) {
+TEST_P(Index, PrecedenceDoesNotOverturnAClearWinner) {
   add({make("kb-n", "失业保险金怎么申领？", "失业保险金到参保地经办机构申领。"),
        make("kb-c", "社保卡怎么激活？", "社保卡到银行网点激活，也可申领失业保险金。", "pension", "city:杭州")});
   EXPECT_EQ(find_ids("失业保险金怎么申领", {.agent_city = "杭州"}).at(0), "kb-n");
 }
+
+TEST_P(Index, PinyinInitialsFindTheTerm) {
+  add({make("kb-1", "社保卡丢了怎么挂失？", "拨打12333挂失。"), make("kb-2", "养老保险关系怎么转移？", "办理转移接续。"),
+       make("kb-3", "失业登记在哪里办？", "到街道办理失业登记。"), make("kb-4", "银行卡怎么绑定社保卡？", "到银行网点。")});
+  EXPECT_EQ(find_ids("sbk").at(0), "kb-1");  // kb-4 has 社保卡 in its question too, later
+  EXPECT_EQ(find_ids("ylbx"), (std::vector<std::string>{"kb-2"}));
+  EXPECT_EQ(find_ids("SYDJ"), (std::vector<std::string>{"kb-3"}));
+  EXPECT_EQ(find_ids("yhk").at(0), "kb-4");  // 银行 read yin hang, not yin xing
+  EXPECT_EQ(find_ids("sbk挂失").at(0), "kb-1");  // initials and characters together
+  EXPECT_EQ(find_ids("ylbxgx"), (std::vector<std::string>{"kb-2"}));  // 养老保险关系: longer than a term, its pieces
+  EXPECT_TRUE(find_ids("pdf").empty());  // looks like initials, means nothing here
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, Index, ::testing::Values(engine::xapian, engine::hot),
+                         [](const auto& info) { return info.param == engine::hot ? "hot" : "xapian"; });
 
 }  // namespace

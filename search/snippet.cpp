@@ -1,0 +1,92 @@
+#include "search/snippet.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+namespace hotline::kb {
+
+namespace {
+
+// Byte length of the UTF-8 sequence starting with `lead`, 0 if it cannot start one.
+size_t sequence_length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xF0 && lead < 0xF8) return 4;
+  if (lead >= 0xE0) return lead < 0xF0 ? 3 : 0;
+  if (lead >= 0xC2) return 2;
+  return 0;
+}
+
+// The text as code points: [start byte, length) of each.
+std::vector<std::pair<size_t, size_t>> code_points(const std::string& text) {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t i = 0; i < text.size();) {
+    size_t n = sequence_length(static_cast<unsigned char>(text[i]));
+    bool valid = n != 0 && i + n <= text.size();
+    for (size_t k = 1; valid && k < n; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (valid) out.emplace_back(i, n);
+    i += valid ? n : 1;
+  }
+  return out;
+}
+
+void escape_into(std::string& out, std::string_view s) {
+  for (char c : s) switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+}
+
+bool sentence_break(std::string_view cp) { return cp == "。" || cp == "，" || cp == "；" || cp == "\n"; }
+
+}  // namespace
+
+std::string make_snippet(const std::string& text, const std::vector<std::string>& terms, size_t width) {
+  auto cps = code_points(text);
+  // Which characters a term covers (a term found at a byte offset that starts a
+  // character: UTF-8 makes that the only place a whole character sequence can match).
+  std::vector<char> marked(cps.size(), 0);
+  for (const auto& t : terms) {
+    if (t.empty()) continue;
+    for (size_t p = text.find(t); p != std::string::npos; p = text.find(t, p + 1)) {
+      auto at = std::lower_bound(cps.begin(), cps.end(), std::pair<size_t, size_t>(p, 0));
+      if (at == cps.end() || at->first != p) continue;  // inside a character (or a bad byte)
+      for (; at != cps.end() && at->first < p + t.size(); ++at) marked[static_cast<size_t>(at - cps.begin())] = 1;
+    }
+  }
+  // The window with the most marked characters, then back to the start of its clause.
+  size_t begin = 0, end = cps.size();
+  if (cps.size() > width) {
+    size_t count = 0, best = 0;
+    for (size_t i = 0; i < width; ++i) count += marked[i];
+    best = count;
+    for (size_t s = 1; s + width <= cps.size(); ++s) {
+      count += marked[s + width - 1];
+      count -= marked[s - 1];
+      if (count > best) best = count, begin = s;
+    }
+    size_t last = begin;  // the window's last marked character stays in it
+    for (size_t i = begin; i < begin + width; ++i)
+      if (marked[i]) last = i;
+    size_t earliest = last + 1 > width ? last + 1 - width : 0;
+    for (size_t back = 0; back < 8 && begin > earliest; ++back, --begin) {
+      auto prev = std::string_view(text).substr(cps[begin - 1].first, cps[begin - 1].second);
+      if (sentence_break(prev)) break;
+    }
+    end = std::min(cps.size(), begin + width);
+  }
+  std::string out;
+  if (begin > 0) out += "…";
+  for (size_t i = begin; i < end; ++i) {
+    if (marked[i] && (i == begin || !marked[i - 1])) out += "<b>";
+    escape_into(out, std::string_view(text).substr(cps[i].first, cps[i].second));
+    if (marked[i] && (i + 1 == end || !marked[i + 1])) out += "</b>";
+  }
+  if (end < cps.size()) out += "…";
+  return out;
+}
+
+}  // namespace hotline::kb
