@@ -43,7 +43,7 @@ struct base {
   std::unordered_map<std::string, uint32_t> term_ids;
   std::vector<uint64_t> post_at;  // per term: its postings are [post_at[t], post_at[t + 1])
   std::vector<uint32_t> post_doc;  // in impact order (see build)
-  std::vector<uint8_t> post_wdf;
+  std::vector<uint8_t> post_impact;  // the BM25 tf part with the default k1, b, in 1/255 of its maximum
   std::vector<uint64_t> fwd_at;  // per document: its terms are [fwd_at[d], fwd_at[d + 1])
   std::vector<uint32_t> fwd_term;
   std::vector<uint8_t> fwd_wdf;
@@ -115,6 +115,9 @@ double idf(double n, double N) {
   return std::log(tw);
 }
 
+// How many postings ahead phase 1 prefetches a document's accumulator and attributes.
+constexpr size_t prefetch_distance = 16;
+
 // Per-thread working memory, reused across searches.
 struct scratch {
   std::vector<float> acc;          // phase-1 score per base document
@@ -182,32 +185,33 @@ std::shared_ptr<base> build_base(const Xapian::Database& db) {
   for (auto t : b->fwd_term) ++b->post_at[t + 1];
   for (size_t t = 0; t < terms; ++t) b->post_at[t + 1] += b->post_at[t];
   b->post_doc.resize(b->fwd_term.size());
-  b->post_wdf.resize(b->fwd_term.size());
+  std::vector<uint8_t> post_wdf(b->fwd_term.size());
   std::vector<uint64_t> fill(b->post_at.begin(), b->post_at.end() - 1);
   for (uint32_t d = 0; d < docs; ++d)
     for (auto i = b->fwd_at[d]; i < b->fwd_at[d + 1]; ++i) {
       auto at = fill[b->fwd_term[i]]++;
       b->post_doc[at] = d;
-      b->post_wdf[at] = b->fwd_wdf[i];
+      post_wdf[at] = b->fwd_wdf[i];
     }
   ranking_options defaults;
+  b->post_impact.resize(b->post_doc.size());
   std::vector<std::pair<float, uint32_t>> order;
+  std::vector<uint32_t> docs_sorted;
   for (size_t t = 0; t < terms; ++t) {
     auto lo = b->post_at[t], hi = b->post_at[t + 1];
     order.clear();
     for (auto i = lo; i < hi; ++i)
-      order.emplace_back(-static_cast<float>(tf_part(b->post_wdf[i], b->meta[b->post_doc[i]].normlen,
+      order.emplace_back(-static_cast<float>(tf_part(post_wdf[i], b->meta[b->post_doc[i]].normlen,
                                                      defaults.bm25_k1, defaults.bm25_b)),
                          static_cast<uint32_t>(i - lo));
     std::sort(order.begin(), order.end());
-    std::vector<uint32_t> docs_sorted(order.size());
-    std::vector<uint8_t> wdf_sorted(order.size());
+    docs_sorted.resize(order.size());
     for (size_t k = 0; k < order.size(); ++k) {
       docs_sorted[k] = b->post_doc[lo + order[k].second];
-      wdf_sorted[k] = b->post_wdf[lo + order[k].second];
+      // Phase 1 adds this (a share of the tf part's maximum, k1 + 1), not wdf and length.
+      b->post_impact[lo + k] = static_cast<uint8_t>(std::lround(-order[k].first / (defaults.bm25_k1 + 1) * 255));
     }
     std::copy(docs_sorted.begin(), docs_sorted.end(), b->post_doc.begin() + static_cast<ptrdiff_t>(lo));
-    std::copy(wdf_sorted.begin(), wdf_sorted.end(), b->post_wdf.begin() + static_cast<ptrdiff_t>(lo));
   }
   return b;
 }
@@ -315,7 +319,13 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
   auto gather = [&](uint32_t id, double weight) {
     if (id >= b.term_ids.size()) return;  // only in overlay documents
     size_t taken = 0;
-    for (auto i = b.post_at[id]; i < b.post_at[id + 1] && taken < limits.postings_per_term; ++i) {
+    const auto end = b.post_at[id + 1];
+    for (auto i = b.post_at[id]; i < end && taken < limits.postings_per_term; ++i) {
+      if (i + prefetch_distance < end) {  // the documents are scattered: ask for them early
+        auto ahead = b.post_doc[i + prefetch_distance];
+        __builtin_prefetch(&s.acc[ahead], 1);
+        __builtin_prefetch(&b.meta[ahead]);
+      }
       auto d = b.post_doc[i];
       if (s.acc[d] < 0) continue;  // filtered out earlier in this search
       if (s.acc[d] == 0) {         // first seen: filter once
@@ -326,7 +336,7 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
         }
       }
       ++taken;
-      s.acc[d] += static_cast<float>(weight * tf_part(b.post_wdf[i], b.meta[d].normlen, k1, bb));
+      s.acc[d] += static_cast<float>(weight) * b.post_impact[i];  // in 1/255 of k1 + 1; phase 2 is exact
     }
   };
   for (const auto& p : c.plains)
@@ -385,7 +395,13 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
     const stored* doc;
   };
   std::vector<ranked_doc> ranked;
-  for (size_t i = 0; i < s.touched.size() && i < rescored; ++i) {
+  const size_t scored = std::min(s.touched.size(), rescored);
+  for (size_t i = 0; i < scored; ++i) {
+    if (i + 2 < scored) {  // the next lists while this one is scored
+      auto ahead = s.touched[i + 2];
+      for (auto k = b.fwd_at[ahead]; k < b.fwd_at[ahead + 1]; k += 16) __builtin_prefetch(&b.fwd_term[k]);
+      for (auto k = b.fwd_at[ahead]; k < b.fwd_at[ahead + 1]; k += 64) __builtin_prefetch(&b.fwd_wdf[k]);
+    }
     auto d = s.touched[i];
     double sc = score(b.meta[d], [&](auto visit) {
       for (auto k = b.fwd_at[d]; k < b.fwd_at[d + 1]; ++k) visit(b.fwd_term[k], b.fwd_wdf[k]);
