@@ -51,6 +51,14 @@ class xapian_writer final : public index_writer {
       auto doc = make_document(e);
       db_.replace_document(boolean_term(id_prefix, e.id), doc);
       changed_.push_back(boolean_term(id_prefix, e.id));
+      // Xapian buffers changes in maps that slow down as they grow: a bulk load (reindex,
+      // import) writes them out every few hundred documents (measured: 300 a flush
+      // indexes ~2x faster than Xapian's default 10,000). The hot index moves only at
+      // commit(); a Xapian reader reopening mid-load may see part of it.
+      if (++unflushed_ >= flush_every) {
+        db_.commit();
+        unflushed_ = 0;
+      }
     } catch (const Xapian::Error& x) {
       note("upsert " + e.id + ": " + describe(x));
     }
@@ -79,6 +87,7 @@ class xapian_writer final : public index_writer {
   bool commit(std::string& error) override {
     try {
       db_.commit();
+      unflushed_ = 0;
       if (hot_ && everything_changed_) hot_->rebuild(db_);
       else if (hot_) hot_->update(db_, changed_);
     } catch (const Xapian::Error& x) {
@@ -136,9 +145,10 @@ class xapian_writer final : public index_writer {
       terms_.index_text_without_positions(t, weights_.tag);
       doc.add_boolean_term(boolean_term(tag_prefix, t));
     }
-    // What agents type when they abbreviate: the initials of the question, phrasings, tags.
+    // What agents type when they abbreviate: the initials of the question and the tags,
+    // where an entry names its subject (the phrasings too would double the terms an entry
+    // has and halve the indexing rate, for words the question already has).
     add_initials(doc, e.question, weights_.question);
-    for (const auto& p : e.phrasings) add_initials(doc, p, weights_.phrasing);
     for (const auto& t : e.tags) add_initials(doc, t, weights_.tag);
     terms_.index_text_without_positions(e.answer, weights_.body);
     for (const auto& m : e.materials) terms_.index_text_without_positions(m, weights_.body);
@@ -162,6 +172,8 @@ class xapian_writer final : public index_writer {
   std::string pending_error_;  // first failure since the last commit
   std::shared_ptr<hot_index> hot_;       // once asked for
   std::vector<std::string> changed_;     // id terms upserted or removed since the last commit
+  static constexpr size_t flush_every = 300;
+  size_t unflushed_ = 0;
   bool everything_changed_ = false;      // remove_all since the last commit
 };
 

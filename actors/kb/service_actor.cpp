@@ -465,7 +465,7 @@ std::unique_ptr<service> start_service(caf::actor_system& sys, storage::env& env
   std::string commit_error;
   index->commit(commit_error);  // make sure a fresh database exists before readers open it
   // The searchers run on the in-memory copy of the index (search/hot_index.hpp), kept in
-  // step by this writer's commits; loading it reads the whole index once (~8 s at
+  // step by this writer's commits; loading it reads the whole index once (~11 s at
   // 100,000 entries, milliseconds for the starter content).
   auto hot = index->hot();
   std::vector<caf::actor> searchers;
