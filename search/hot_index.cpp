@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include "search/index_layout.hpp"
@@ -228,7 +229,7 @@ struct compiled {
     std::vector<int32_t> stand_ins;
     std::vector<std::vector<int32_t>> members;
   };
-  std::vector<uint32_t> slot_terms;  // term id per slot (UINT32_MAX: in no document)
+  std::vector<uint32_t> slot_terms;  // term id per slot
   std::vector<plain> plains;
   std::vector<group> groups;
 };
@@ -334,6 +335,7 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
           s.acc[d] = -1;
           continue;
         }
+        s.acc[d] = std::numeric_limits<float>::min();  // seen, even if the weight adds nothing
       }
       ++taken;
       s.acc[d] += static_cast<float>(weight) * b.post_impact[i];  // in 1/255 of k1 + 1; phase 2 is exact
