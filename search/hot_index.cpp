@@ -492,7 +492,11 @@ void hot_index::update(const Xapian::Database& db, const std::vector<std::string
     }
     o->docs.push_back(std::move(od));
   }
-  if (o->docs.size() + o->dead_count > limits_.overlay_limit) return publish(build_base(db), nullptr);
+  // Rebuilt past the limit, or once the overlay outgrows a quarter of a small base (the
+  // first load of the starter content lands on an empty one).
+  size_t changed = o->docs.size() + o->dead_count;
+  if (changed > std::min(limits_.overlay_limit, std::max<size_t>(64, b->meta.size() / 4)))
+    return publish(build_base(db), nullptr);
   o->df.clear();
   for (const auto& d : o->docs)
     for (auto [term, w] : d.terms) ++o->df[term];

@@ -42,7 +42,7 @@ struct overlay;
 struct hot_limits {
   size_t postings_per_term = 1000;  // candidates one finding term contributes (phase 1)
   size_t rescored = 100;            // candidates scored exactly (phase 2), at least
-  size_t overlay_limit = 512;       // changed documents kept beside the base
+  size_t overlay_limit = 512;       // changed documents kept beside the base (fewer for a small base)
 };
 
 // One immutable state of the index.

@@ -130,13 +130,24 @@ TEST_F(HotIndex, ChangedDocumentsAreSeenAtOnceThenFoldedIntoARebuild) {
   EXPECT_EQ(ids(*snap, "社保卡补办"), (std::vector<std::string>{"kb-2"}));
 }
 
-TEST_F(HotIndex, AnEmptyIndexAnswersNothing) {
+TEST_F(HotIndex, AnEmptyIndexAnswersNothingThenTakesTheStarterContent) {
   commit();
   hot_index hot;
   EXPECT_TRUE(ids(*hot.snapshot(), "养老保险").empty());  // not loaded yet
   hot.rebuild(Xapian::Database(dir_.path()));
   EXPECT_TRUE(ids(*hot.snapshot(), "养老保险").empty());
   EXPECT_EQ(hot.snapshot()->documents(), 0u);
+  // The starter content landing on the empty base is folded into a new base at once.
+  std::vector<std::string> changed;
+  for (int i = 0; i < 100; ++i) {
+    writer_->upsert(make("kb-" + std::to_string(i), "养老保险第" + std::to_string(i) + "问？", "答复。"));
+    changed.push_back("Qkb-" + std::to_string(i));
+  }
+  commit();
+  hot.update(Xapian::Database(dir_.path()), changed);
+  EXPECT_FALSE(hot.snapshot()->overlay);
+  EXPECT_EQ(hot.snapshot()->documents(), 100u);
+  EXPECT_EQ(ids(*hot.snapshot(), "养老保险", 200).size(), 100u);
 }
 
 }  // namespace
