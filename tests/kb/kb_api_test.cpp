@@ -182,6 +182,11 @@ TEST_F(Kb, StarterContentIsSearchableOnFirstStart) {
   EXPECT_FALSE(r.body.at("search_id").as_string().empty());
   EXPECT_GT(r.body.at("facets").at("topic").as_object().size(), 0u);
   EXPECT_NE(std::string(r.body.at("hits").as_array()[0].at("snippet").as_string()).find("<b>"), std::string::npos);
+  // An agent in a hurry types the initials: sbk is 社保卡.
+  auto initials = search("agent1", "sbk");
+  ASSERT_EQ(initials.status, 200) << initials.raw;
+  ASSERT_FALSE(hit_ids(initials).empty()) << initials.raw;
+  EXPECT_EQ(initials.body.at("hits").as_array()[0].at("topic").as_string(), "ss_card") << initials.raw;
 }
 
 // N-28: draft -> review by a second person -> published; every version kept.
