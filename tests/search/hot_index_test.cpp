@@ -39,6 +39,16 @@ class HotIndex : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(writer_->commit(error)) << error;
   }
+  // Entries kb-<from>..kb-<to - 1> asking about `subject`, committed; their id terms.
+  std::vector<std::string> upsert_numbered(int from, int to, const std::string& subject) {
+    std::vector<std::string> changed;
+    for (int i = from; i < to; ++i) {
+      writer_->upsert(make("kb-" + std::to_string(i), subject + "第" + std::to_string(i) + "问？", subject + "的答复。"));
+      changed.push_back("Qkb-" + std::to_string(i));
+    }
+    commit();
+    return changed;
+  }
   std::vector<std::string> ids(const hot_snapshot& snap, const std::string& text, size_t want = 10) {
     Xapian::TermGenerator tg;
     tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
@@ -116,13 +126,7 @@ TEST_F(HotIndex, ChangedDocumentsAreSeenAtOnceThenFoldedIntoARebuild) {
   EXPECT_EQ(hot.snapshot()->documents(), 2u);
 
   // Past the overlay limit: rebuilt from the database, no overlay, same answers.
-  std::vector<std::string> changed;
-  for (int i = 4; i < 8; ++i) {
-    writer_->upsert(make("kb-" + std::to_string(i), "工伤认定第" + std::to_string(i) + "问？", "工伤认定。"));
-    changed.push_back("Qkb-" + std::to_string(i));
-  }
-  commit();
-  hot.update(Xapian::Database(dir_.path()), changed);
+  hot.update(Xapian::Database(dir_.path()), upsert_numbered(4, 8, "工伤认定"));
   snap = hot.snapshot();
   EXPECT_FALSE(snap->overlay);
   EXPECT_EQ(snap->documents(), 6u);
@@ -138,13 +142,7 @@ TEST_F(HotIndex, AnEmptyIndexAnswersNothingThenTakesTheStarterContent) {
   EXPECT_TRUE(ids(*hot.snapshot(), "养老保险").empty());
   EXPECT_EQ(hot.snapshot()->documents(), 0u);
   // The starter content landing on the empty base is folded into a new base at once.
-  std::vector<std::string> changed;
-  for (int i = 0; i < 100; ++i) {
-    writer_->upsert(make("kb-" + std::to_string(i), "养老保险第" + std::to_string(i) + "问？", "答复。"));
-    changed.push_back("Qkb-" + std::to_string(i));
-  }
-  commit();
-  hot.update(Xapian::Database(dir_.path()), changed);
+  hot.update(Xapian::Database(dir_.path()), upsert_numbered(0, 100, "养老保险"));
   EXPECT_FALSE(hot.snapshot()->overlay);
   EXPECT_EQ(hot.snapshot()->documents(), 100u);
   EXPECT_EQ(ids(*hot.snapshot(), "养老保险", 200).size(), 100u);
