@@ -10,7 +10,6 @@
 //
 // Concurrent calls ≈ rate × (talk + IVR ~6 s). SIPp starts a thread per pcap playback, so
 // it is the limit well before 1,000 concurrent calls on 2 cores (docs/PERFORMANCE.md).
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -28,7 +27,9 @@
 #include "media/sip/digest.hpp"
 #include "storage/env.hpp"
 #include "storage/record.hpp"
+#include "tests/bench/process_stats.hpp"
 #include "tests/media/sipp_runner.hpp"
+#include "tests/support/loopback_site.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace std::chrono;
@@ -37,18 +38,14 @@ namespace json = boost::json;
 
 namespace {
 
-double cpu_s() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-long rss_kb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
+// Polls `done` every 20 ms until it holds or `limit` passes; whether it held.
+template <class Pred>
+bool wait_until(steady_clock::duration limit, Pred done) {
+  for (auto until = steady_clock::now() + limit; !done();) {
+    if (steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
 }
 
 }  // namespace
@@ -80,28 +77,11 @@ int main(int argc, char** argv) {
   std::ofstream(dir.sub("agents.json")) << json::serialize(roster);
   std::ofstream(dir.sub("queues.json")) << R"([{"id":"pension","hours":"always","wrap_up_s":0},{"id":"general","hours":"always"}])";
 
-  config::config cfg;
   auto sip_port = test::free_udp_port();
-  cfg.server.data_dir = dir.sub("data");
-  cfg.http.listen = "127.0.0.1";
-  cfg.http.port = 0;
-  cfg.sip.listen = "127.0.0.1";
-  cfg.sip.port = sip_port;
-  cfg.sip.tcp = 0;
-  cfg.sip.trunk_allow = "127.0.0.0/8";
-  cfg.sip.trunk_codecs = "PCMU";
-  cfg.sip.phone_codecs = "PCMU";
-  cfg.sip.srtp = "off";
+  auto cfg = test::loopback_site(dir, sip_port, 20000, 29999);
   cfg.sip.max_calls = 5000;
-  cfg.media.bind = "127.0.0.1";
-  cfg.media.port_min = 20000;
-  cfg.media.port_max = 29999;
   cfg.media.threads = 2;
-  cfg.calls.agents_file = dir.sub("agents.json");
-  cfg.calls.queues_file = dir.sub("queues.json");
   cfg.calls.record = static_cast<uint32_t>(record);
-  cfg.calls.announce_interval_s = 600;
-  cfg.auth.kdf_iterations = 1000;
   std::string error;
   auto app = app::application::start(cfg, error);
   if (!app) return std::fprintf(stderr, "start: %s\n", error.c_str()), 1;
@@ -141,10 +121,20 @@ int main(int argc, char** argv) {
       p.get_future().get();
     }
   }
-  std::this_thread::sleep_for(1s);
+  // Offers go only to agents the ACD sees ready with a registered phone: wait for that.
+  auto ready_with_phone = [&](const std::string& id) {
+    std::promise<bool> p;
+    center->agent(id, [&](std::optional<acd::agent_view> v) {
+      p.set_value(v && v->state == acd::agent_state::ready && v->phone_registered);
+    });
+    return p.get_future().get();
+  };
+  for (size_t i = 0; i < agents; ++i)
+    if (!wait_until(seconds(10), [&] { return ready_with_phone(std::to_string(10000 + i)); }))
+      std::fprintf(stderr, "agent %zu not ready with a registered phone after 10 s\n", 10000 + i);
 
-  auto cpu0 = cpu_s();
-  auto rss0 = rss_kb();
+  auto cpu0 = bench::process_cpu_s();
+  auto rss0 = bench::rss_kb();
   auto t0 = steady_clock::now();
   long rss_peak = rss0;
   size_t peak_calls = 0;
@@ -152,7 +142,7 @@ int main(int argc, char** argv) {
   std::atomic<bool> sampling{true};
   std::thread sampler([&] {
     while (sampling) {
-      rss_peak = std::max(rss_peak, rss_kb());
+      rss_peak = std::max(rss_peak, bench::rss_kb());
       auto live = center->active_calls();
       peak_calls = std::max(peak_calls, live);
       call_seconds += live * 0.5;
@@ -167,8 +157,10 @@ int main(int argc, char** argv) {
   sampling = false;
   sampler.join();
   double wall = duration<double>(steady_clock::now() - t0).count();
-  double cpu = cpu_s() - cpu0;
-  std::this_thread::sleep_for(4s);  // the last records
+  double cpu = bench::process_cpu_s() - cpu0;
+  // A call actor ends once its record is durable, so no live calls means every record is in.
+  if (!wait_until(seconds(30), [&] { return center->active_calls() == 0; }))
+    std::fprintf(stderr, "%zu calls still live 30 s after the callers finished\n", center->active_calls());
 
   // The call records: hand-off -> answer, service level.
   std::vector<double> to_answer;

@@ -8,7 +8,6 @@
 //   console_fanout_bench [--clients 200] [--agents 2000] [--calls 500] [--rate 100]
 //                        [--seconds 30] [--prompts DIR]
 #include <pthread.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
@@ -28,6 +27,7 @@
 #include "actors/pubsub/subscriber.hpp"
 #include "api/app/app.hpp"
 #include "api/auth/accounts.hpp"
+#include "tests/bench/process_stats.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -42,12 +42,6 @@ double thread_cpu_s(clockid_t c) {
   timespec ts{};
   clock_gettime(c, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-double process_cpu_s() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 struct client_stats {
@@ -148,7 +142,7 @@ int main(int argc, char** argv) {
   // transfer...), each stamped with the publish time.
   std::vector<double> client_cpu0(clients);
   for (size_t i = 0; i < clients; ++i) client_cpu0[i] = thread_cpu_s(stats[i].clock);
-  double cpu0 = process_cpu_s();
+  double cpu0 = hotline::bench::process_cpu_s();
   auto t0 = steady_clock::now();
   measuring = true;
   const char* states[] = {"ready", "not_ready", "wrap_up", "ringing", "talking"};
@@ -175,7 +169,7 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(1s);  // the last ones arrive
   measuring = false;
   double wall = duration<double>(steady_clock::now() - t0).count();
-  double cpu = process_cpu_s() - cpu0;
+  double cpu = hotline::bench::process_cpu_s() - cpu0;
   double clients_cpu = 0;
   for (size_t i = 0; i < clients; ++i) clients_cpu += thread_cpu_s(stats[i].clock) - client_cpu0[i];
   stop = true;

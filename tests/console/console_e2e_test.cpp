@@ -22,6 +22,7 @@
 #include "tests/media/baresip_phone.hpp"
 #include "tests/media/sipp_runner.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/loopback_site.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace hotline::test {
@@ -146,23 +147,7 @@ class consoles : public ::testing::Test {
     std::ofstream(dir.sub("queues.json")) << R"([{"id":"pension","hours":"always","wrap_up_s":0,"min_agents":1},
         {"id":"general","hours":"always"}])";
     sip_port = free_udp_port();
-    cfg.server.data_dir = dir.sub("data");
-    cfg.http.listen = "127.0.0.1";
-    cfg.http.port = 0;
-    cfg.sip.listen = "127.0.0.1";
-    cfg.sip.port = sip_port;
-    cfg.sip.tcp = 0;
-    cfg.sip.trunk_allow = "127.0.0.0/8";
-    cfg.sip.trunk_codecs = "PCMU";
-    cfg.sip.phone_codecs = "PCMU";
-    cfg.sip.srtp = "off";
-    cfg.media.bind = "127.0.0.1";
-    cfg.media.port_min = 47000;
-    cfg.media.port_max = 47999;
-    cfg.calls.agents_file = dir.sub("agents.json");
-    cfg.calls.queues_file = dir.sub("queues.json");
-    cfg.calls.announce_interval_s = 600;
-    cfg.auth.kdf_iterations = 1000;
+    cfg = loopback_site(dir, sip_port, 47000, 47999);
     cfg.runtime.workers = 2;
     std::string error;
     app = app::application::start(cfg, error);
