@@ -4,6 +4,7 @@
 # the shift lead's demo login works, and Ctrl-C (SIGTERM) leaves no phone or caller behind.
 set -euo pipefail
 bin=$(realpath "$1")
+source "$(dirname "$(realpath "$0")")/checks.sh"
 work=$(mktemp -d)
 pid=
 cleanup() {
@@ -13,11 +14,6 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-pass=0 fail=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi
-}
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 mkdir -p var

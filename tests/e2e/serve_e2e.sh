@@ -4,6 +4,7 @@
 # restart, `backup` copies while it serves and `verify` checks the copy.
 set -euo pipefail
 bin=$(realpath "$1")
+source "$(dirname "$(realpath "$0")")/checks.sh"
 work=$(mktemp -d)
 pid=
 cleanup() {
@@ -12,11 +13,6 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-pass=0 fail=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi
-}
 
 cat >hotline.toml <<'TOML'
 [server]
