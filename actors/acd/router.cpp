@@ -32,6 +32,12 @@ router::~router() = default;
 router::router(router&&) noexcept = default;
 router& router::operator=(router&&) noexcept = default;
 
+router router::clone() const {
+  router r(s_->cfg);
+  r.s_ = std::make_unique<state>(*s_);
+  return r;
+}
+
 // --- queues ---
 
 outcome router::configure_queue(const queue_config& q, time_point now) {
@@ -243,6 +249,19 @@ std::optional<queue_id> router::queue_of(call_id c) const {
   const auto it = s_->calls.find(c);
   if (it == s_->calls.end()) return std::nullopt;
   return s_->queues[it->second.queue].cfg.id;
+}
+
+std::optional<router::call_view> router::call(call_id c) const {
+  const auto it = s_->calls.find(c);
+  if (it == s_->calls.end()) return std::nullopt;
+  const auto& rec = it->second;
+  call_view v;
+  v.queue = s_->queues[rec.queue].cfg.id;
+  v.at = rec.phase == detail::call_phase::waiting   ? call_view::phase::waiting
+         : rec.phase == detail::call_phase::ringing ? call_view::phase::ringing
+                                                    : call_view::phase::talking;
+  if (rec.agent) v.agent = s_->agents[*rec.agent].profile.id;
+  return v;
 }
 
 std::optional<agent_view> router::agent(const agent_id& id) const {

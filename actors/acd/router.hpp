@@ -46,6 +46,8 @@ class router {
   router& operator=(router&&) noexcept;
   router(const router&) = delete;
   router& operator=(const router&) = delete;
+  // A deep copy (the ACD actor's checkpoint, which outlives a failed actor).
+  router clone() const;
 
   // Adds a queue or replaces its config. Errors: invalid_config (malformed, unknown or
   // cyclic overflow target, a skill change while agents are members).
@@ -91,6 +93,13 @@ class router {
   std::optional<queue_position> position(call_id c) const;
   std::optional<agent_view> agent(const agent_id& a) const;
   std::optional<queue_id> queue_of(call_id c) const;
+  // Where a call the router holds stands: waiting, ringing `agent`, or talking to `agent`.
+  struct call_view {
+    enum class phase { waiting, ringing, talking } at = phase::waiting;
+    queue_id queue;
+    agent_id agent;  // ringing, talking
+  };
+  std::optional<call_view> call(call_id c) const;
   // N-50 figures of one queue (nullopt: unknown queue), or of the whole site.
   std::optional<figures> queue_figures(const queue_id& q, time_point now) const;
   figures site_figures(time_point now) const;

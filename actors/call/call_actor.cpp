@@ -46,6 +46,7 @@ class call_actor : public caf::event_based_actor {
         [this](recording_msg& m) { on_recording(m.result); },
         [this](call_request_msg& m) { on_request(m); },
         [this](monitor_msg& m) { on_monitor(m); },
+        [this](acd_hello_msg&) { report_to_acd(); },
     };
   }
 
@@ -178,7 +179,7 @@ class call_actor : public caf::event_based_actor {
       return;
     }
     if (t.what == call_timer::kind::announce) {
-      if (phase_ == phase::waiting) caf::anon_send(ctx_->acd, position_req{id_});
+      if (phase_ == phase::waiting) caf::anon_send(ctx_->acd(), position_req{id_});
       return;
     }
     if (t.what == call_timer::kind::transfer) {
@@ -208,7 +209,7 @@ class call_actor : public caf::event_based_actor {
       case phase::waiting:
         // N-18: a caller who does not want to wait leaves a callback request (key 1).
         if (d == '1') {
-          caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::callback});
+          update_acd(call_update::callback);
           in_acd_ = false;
           request_callback();
         }
@@ -235,10 +236,37 @@ class call_actor : public caf::event_based_actor {
     req.id = id_;
     req.queue = skill;
     in_acd_ = true;
-    caf::anon_send(ctx_->acd, enqueue_msg{req, caf::actor_cast<caf::actor>(this)});
+    acd_req_ = req;
+    last_update_.reset();
+    caf::anon_send(ctx_->acd(), enqueue_msg{req, caf::actor_cast<caf::actor>(this)});
     publish("queued");
     play(ctx_->clip("transfer"), playing::transfer);
     arm(call_timer::kind::announce, std::chrono::seconds(ctx_->options.announce_interval_s));
+  }
+
+  void update_acd(call_update u) {
+    last_update_ = u;
+    caf::anon_send(ctx_->acd(), call_update_msg{id_, u});
+  }
+
+  // A restarted ACD asks where this call is (acd.hpp): it may have lost our last update.
+  void report_to_acd() {
+    call_status_msg m;
+    m.id = id_;
+    m.req = acd_req_;
+    m.last = last_update_;
+    m.call = caf::actor_cast<caf::actor>(this);
+    using where = call_status_msg::where;
+    if (in_acd_ && phase_ == phase::waiting) {
+      m.at = where::waiting;
+    } else if (in_acd_ && phase_ == phase::ringing) {
+      m.at = where::ringing;
+      m.agent = offered_.agent;
+    } else if (in_acd_ && phase_ == phase::connected) {
+      m.at = where::connected;
+      m.agent = rec_.agent;
+    }
+    if (auto acd = caf::actor_cast<caf::actor>(current_sender())) send(acd, std::move(m));
   }
 
   void on_queue(const queue_msg& m) {
@@ -314,7 +342,7 @@ class call_actor : public caf::event_based_actor {
   void on_offer(const offer_msg& m) {
     if (phase_ != phase::waiting) {
       // The caller left meanwhile: tell the ACD the offer cannot ring.
-      caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::offer_failed});
+      update_acd(call_update::offer_failed);
       return;
     }
     phase_ = phase::ringing;
@@ -341,7 +369,7 @@ class call_actor : public caf::event_based_actor {
     if (!rec_.offers.empty() && rec_.offers.back().result.empty()) rec_.offers.back().result = why;
     drop_agent_leg();
     phase_ = phase::waiting;
-    caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::offer_failed});
+    update_acd(call_update::offer_failed);
   }
 
   void drop_agent_leg() {
@@ -382,7 +410,7 @@ class call_actor : public caf::event_based_actor {
                               caller_codec_narrow_ ? 4000 : 0);
     ctx_->media.stop_playback(session_);
     ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
-    caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::answered});
+    update_acd(call_update::answered);
     // N-05: both hear the work id ("工号 1023 为您服务").
     auto wid = ctx_->prompts.work_id_announcement(offered_.agent, 8000, true);
     if (auto* p = std::get_if<std::vector<int16_t>>(&wid))
@@ -436,7 +464,7 @@ class call_actor : public caf::event_based_actor {
           if (phase_ == phase::ringing) return offer_failed(e.status ? "rejected " + std::to_string(e.status) : "failed");
           if (phase_ == phase::connected && transfer_ref_) {
             // The agent hung up while the transfer rings: the transfer goes on without them.
-            caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
+            update_acd(call_update::ended);
             in_acd_ = false;
             agent_gone_ = true;
             ctx_->media.close_leg(session_, leg_role::agent);
@@ -472,14 +500,14 @@ class call_actor : public caf::event_based_actor {
           rec_.wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_->options.now() - *rec_.queued_at).count();
         if (!rec_.offers.empty() && rec_.offers.back().result.empty()) rec_.offers.back().result = "abandoned";
         rec_.outcome = "abandoned_in_queue";
-        if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::abandoned});
+        if (in_acd_) update_acd(call_update::abandoned);
         in_acd_ = false;
         drop_agent_leg();
         break;
       case phase::connected:
         drop_transfer_leg();
         drop_agent_leg();
-        if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
+        if (in_acd_) update_acd(call_update::ended);
         in_acd_ = false;
         break;
       default:
@@ -490,7 +518,7 @@ class call_actor : public caf::event_based_actor {
 
   void agent_released() {
     if (rec_.released_by.empty()) rec_.released_by = "agent";
-    if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});  // the agent goes to wrap-up
+    if (in_acd_) update_acd(call_update::ended);  // the agent goes to wrap-up
     in_acd_ = false;
     ctx_->media.close_leg(session_, leg_role::agent);
     end_monitor("the agent released the call");
@@ -671,7 +699,7 @@ class call_actor : public caf::event_based_actor {
       agent_ref_ = 0;
     }
     ctx_->media.close_leg(session_, leg_role::agent);
-    if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
+    if (in_acd_) update_acd(call_update::ended);
     in_acd_ = false;
     agent_gone_ = true;
   }
@@ -830,9 +858,9 @@ class call_actor : public caf::event_based_actor {
           rec_.released_by = rec_.released_by.empty() ? "system" : rec_.released_by;
           if (phase_ == phase::connected) {
             drop_agent_leg();
-            caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::ended});
+            update_acd(call_update::ended);
           } else if (in_acd_) {
-            caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::abandoned});
+            update_acd(call_update::abandoned);
           }
           in_acd_ = false;
           hang_up_caller("system");
@@ -854,7 +882,7 @@ class call_actor : public caf::event_based_actor {
     phase_ = phase::closing;
     if (agent_ref_) drop_agent_leg();
     drop_transfer_leg();
-    if (in_acd_) caf::anon_send(ctx_->acd, call_update_msg{id_, call_update::abandoned});
+    if (in_acd_) update_acd(call_update::abandoned);
     in_acd_ = false;
     if (caller_.ref) ctx_->unbind(caller_.ref);
     end_monitor("the call ended");
@@ -898,7 +926,7 @@ class call_actor : public caf::event_based_actor {
   void start_feature() {
     phase_ = phase::feature;
     auto self = caf::actor_cast<caf::actor>(this);
-    caf::anon_send(ctx_->acd, agent_cmd_msg{feature_agent_, *feature_, acd::not_ready_reason::break_time,
+    caf::anon_send(ctx_->acd(), agent_cmd_msg{feature_agent_, *feature_, acd::not_ready_reason::break_time,
                                             [self](std::string error) {
                                               caf::anon_send(self, call_timer{call_timer::kind::digit,
                                                                               error.empty() ? 1u : 2u});
@@ -940,6 +968,8 @@ class call_actor : public caf::event_based_actor {
   sip::call_ref agent_ref_ = 0;
   offer_msg offered_;
   bool in_acd_ = false;
+  acd::call_request acd_req_;               // what this call asked the ACD for
+  std::optional<call_update> last_update_;  // the last update sent to the ACD
   bool record_written_ = false;
   bool recording_pending_ = false, media_closed_ = false;
   // N-11: a transfer ringing or done.

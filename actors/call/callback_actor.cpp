@@ -39,6 +39,7 @@ class callback_actor : public caf::event_based_actor {
             finish(agent_answered_ ? "no_answer" : "agent_no_answer");
           if (t.what == call_timer::kind::close_guard) write_result();
         },
+        [](acd_hello_msg&) {},  // a restarted ACD asks every call; callbacks are not routed
         [this](recording_msg& m) {
           rec_.recording_ms = static_cast<int64_t>(m.result.duration_ms);
           rec_.recording_sha256 = m.result.sha256;

@@ -138,8 +138,9 @@ class center_impl final : public center {
       // Wait for the ACD to be gone, and for its last timer (250 ms) to fire into the void:
       // CAF 0.17's clock would otherwise keep the actor (and this context) past the system.
       caf::scoped_actor self{ctx_->sys};
-      self->monitor(ctx_->acd);
-      self->send_exit(ctx_->acd, caf::exit_reason::user_shutdown);
+      auto acd = ctx_->acd();
+      self->monitor(acd);
+      self->send_exit(acd, caf::exit_reason::user_shutdown);
       self->receive([](const caf::down_msg&) {}, caf::after(std::chrono::seconds(2)) >> [] {});
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
     }
@@ -152,7 +153,8 @@ class center_impl final : public center {
     std::lock_guard lock(ctx_->refs_mutex);
     ctx_->refs.clear();
     ctx_->early.clear();
-    ctx_->acd = caf::actor{};
+    set_acd_handle(*ctx_->site, caf::actor{}, false);
+    set_live_calls(*ctx_->site, nullptr);
   }
 
   void attach(sip::service& sip) override { ctx_->sip = &sip; }
@@ -163,21 +165,21 @@ class center_impl final : public center {
       phone_to_agent_[a.phone] = a.profile.id;
       agent_phone_[a.profile.id] = a.phone;
     }
-    caf::anon_send(ctx_->acd, add_agent_msg{std::move(a)});
+    caf::anon_send(ctx_->acd(), add_agent_msg{std::move(a)});
   }
 
   void command(const std::string& agent_id, agent_command c, acd::not_ready_reason why, result_fn done) override {
-    caf::anon_send(ctx_->acd, agent_cmd_msg{agent_id, c, why, std::move(done)});
+    caf::anon_send(ctx_->acd(), agent_cmd_msg{agent_id, c, why, std::move(done)});
   }
   void figures(const std::string& queue, std::function<void(std::optional<acd::figures>)> done) override {
-    caf::anon_send(ctx_->acd, figures_req{queue, std::move(done)});
+    caf::anon_send(ctx_->acd(), figures_req{queue, std::move(done)});
   }
   void agent(const std::string& agent_id, std::function<void(std::optional<acd::agent_view>)> done) override {
-    caf::anon_send(ctx_->acd, agent_req{agent_id, std::move(done)});
+    caf::anon_send(ctx_->acd(), agent_req{agent_id, std::move(done)});
   }
   size_t active_calls() const override { return ctx_->active_calls.load(); }
   void transfer(const std::string& agent_id, const std::string& target_phone, result_fn done) override {
-    caf::anon_send(ctx_->acd, call_request_msg{call_request_msg::kind::transfer, agent_id, target_phone, std::move(done)});
+    caf::anon_send(ctx_->acd(), call_request_msg{call_request_msg::kind::transfer, agent_id, target_phone, std::move(done)});
   }
   void monitor(uint64_t call, monitor_request r, monitor_fn done) override {
     auto a = ctx_->find_call(call);
@@ -206,7 +208,7 @@ class center_impl final : public center {
   }
   void transfer_to_queue(const std::string& agent_id, const std::string& queue, result_fn done) override {
     if (!queues_.count(queue)) return done("no queue '" + queue + "'");
-    caf::anon_send(ctx_->acd, call_request_msg{call_request_msg::kind::to_queue, agent_id, queue, std::move(done)});
+    caf::anon_send(ctx_->acd(), call_request_msg{call_request_msg::kind::to_queue, agent_id, queue, std::move(done)});
   }
   void callback(const std::string& agent_id, uint64_t request, result_fn done) override {
     if (ctx_->options.callback_uri.empty()) return done("callbacks are not configured (calls.callback_uri)");
@@ -239,7 +241,7 @@ class center_impl final : public center {
     if (m.number.empty()) return done("the callback request has no number");
     // Only an agent the ACD will not offer a call to meanwhile (N-04).
     auto ctx = ctx_;
-    caf::anon_send(ctx_->acd, agent_req{m.agent, [ctx, m, done](std::optional<acd::agent_view> v) mutable {
+    caf::anon_send(ctx_->acd(), agent_req{m.agent, [ctx, m, done](std::optional<acd::agent_view> v) mutable {
                                           if (!v) return done("unknown agent " + m.agent);
                                           if (v->state != acd::agent_state::not_ready &&
                                               v->state != acd::agent_state::wrap_up)
@@ -250,7 +252,7 @@ class center_impl final : public center {
                                         }});
   }
   void flag_dangerous(const std::string& agent_id, result_fn done) override {
-    caf::anon_send(ctx_->acd, call_request_msg{call_request_msg::kind::dangerous, agent_id, {}, std::move(done)});
+    caf::anon_send(ctx_->acd(), call_request_msg{call_request_msg::kind::dangerous, agent_id, {}, std::move(done)});
   }
 
   // ---- sip::event_handler (the SIP thread: never block) ----
@@ -284,7 +286,7 @@ class center_impl final : public center {
   }
   void on_call_event(sip::call_event e) override { ctx_->dispatch(std::move(e)); }
   void on_registration(const sip::registration_event& e) override {
-    caf::anon_send(ctx_->acd, phone_msg{e.user, e.contacts_left > 0});
+    caf::anon_send(ctx_->acd(), phone_msg{e.user, e.contacts_left > 0});
   }
 
  private:
@@ -295,6 +297,27 @@ class center_impl final : public center {
   std::map<std::string, std::string> agent_phone_;
   std::set<std::string> queues_;  // every queue a call can be transferred to (N-11)
 };
+
+// The site's queues: the configured ones, a default queue for every skill the IVR routes
+// to without one, and the general queue.
+std::vector<acd::queue_config> site_queues(const center_options& o) {
+  std::map<std::string, acd::queue_config> queues;
+  for (const auto& q : o.queues) queues[q.id] = q;
+  for (const auto& skill : o.ivr.skills()) {
+    if (queues.count(skill)) continue;
+    acd::queue_config q;
+    q.id = q.skill = skill;
+    queues[skill] = q;
+  }
+  if (!queues.count("general")) {
+    acd::queue_config q;
+    q.id = q.skill = "general";
+    queues["general"] = q;
+  }
+  std::vector<acd::queue_config> out;
+  for (auto& [id, q] : queues) out.push_back(std::move(q));
+  return out;
+}
 
 }  // namespace
 
@@ -308,8 +331,17 @@ std::unique_ptr<center> make_center(center_deps& deps, center_options options, s
           std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::vector<int16_t>(pcm.begin(), pcm.end())});
   }
   ctx->hold_music = std::make_shared<media::pcm_clip>(media::pcm_clip{8000, prompt::synthesize_hold_music(8000)});
-  ctx->acd = spawn_acd(ctx, error);
-  if (!ctx->acd) return nullptr;
+  ctx->site = std::make_shared<acd_site>(deps.hub, ctx->options.now, ctx->options.router, site_queues(ctx->options));
+  if (!spawn_acd(deps.sys, ctx->site, error)) return nullptr;
+  std::weak_ptr<call_context> weak = ctx;
+  set_live_calls(*ctx->site, [weak] {
+    std::vector<caf::actor> out;
+    if (auto c = weak.lock()) {
+      std::lock_guard lock(c->live_mutex);
+      for (const auto& [id, a] : c->live) out.push_back(a);
+    }
+    return out;
+  });
   std::unique_ptr<record::recorder_pool> pool;
   if (!ctx->options.recordings_dir.empty()) pool = std::make_unique<record::recorder_pool>();
   return std::make_unique<center_impl>(std::move(ctx), std::move(pool));

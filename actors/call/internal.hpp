@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 
 #include "actors/acd/actions.hpp"
+#include "actors/call/acd.hpp"
 #include "actors/acd/stats.hpp"
 #include "actors/call/call_record.hpp"
 #include "actors/call/center.hpp"
@@ -33,63 +34,6 @@ struct media_msg {
   media::media_event e;
 };
 
-// call -> ACD
-struct enqueue_msg {
-  acd::call_request req;
-  caf::actor call;
-};
-enum class call_update { answered, offer_failed, ended, abandoned, callback };
-struct call_update_msg {
-  acd::call_id id = 0;
-  call_update what = call_update::ended;
-};
-struct position_req {
-  acd::call_id id = 0;
-};
-
-// ACD -> call
-struct offer_msg {
-  std::string agent, phone, name;
-};
-struct withdraw_msg {
-  acd::withdraw_reason why = acd::withdraw_reason::ring_timeout;
-};
-struct queue_msg {
-  enum class kind { queued, position, after_hours, max_wait, overflowed } what = kind::queued;
-  acd::queue_position where;
-  std::string queue;
-  std::optional<acd::time_point> opens_at;
-};
-
-// Agents and queries (facade -> ACD -> agent actors).
-struct add_agent_msg {
-  agent_record a;
-};
-struct agent_cmd_msg {
-  std::string agent;
-  agent_command c = agent_command::ready;
-  acd::not_ready_reason why = acd::not_ready_reason::none;
-  center::result_fn done;
-};
-struct phone_msg {
-  std::string user;
-  bool registered = false;
-};
-struct figures_req {
-  std::string queue;
-  std::function<void(std::optional<acd::figures>)> done;
-};
-struct agent_req {
-  std::string agent;
-  std::function<void(std::optional<acd::agent_view>)> done;
-};
-// The agent's console asks for something on its current call (via the ACD, which knows it).
-struct call_request_msg {
-  enum class kind { transfer, to_queue, dangerous } what = kind::transfer;
-  std::string agent;
-  std::string target;  // transfer: the phone (SIP user) of a supervisor or expert seat; to_queue: the queue
-  center::result_fn done;
-};
 // A callback to dial (N-17): the request as stored, and who calls back.
 struct callback_msg {
   std::string key;              // the request's key in the callbacks table
@@ -105,17 +49,12 @@ struct monitor_msg {
   center::monitor_fn done;   // start
   center::result_fn result;  // mode, stop
 };
-struct agent_changed_msg {  // ACD -> agent actor
-  acd::agent_state_changed change;
-  bool phone_online = false;
-};
 
 // Timers a call actor sets on itself; stale ones (an older generation) are ignored.
 struct call_timer {
   enum class kind { digit, announce, survey, close_guard, done, transfer } what = kind::digit;
   uint64_t generation = 0;
 };
-struct acd_tick {};
 struct recording_msg {  // the recorder pool finished (or failed) a call's file
   record::recording_result result;
 };
@@ -130,7 +69,8 @@ struct call_context {
   actors::event_hub& hub;
   storage::env* env = nullptr;  // reads (callback requests)
   center_options options;
-  caf::actor acd;
+  std::shared_ptr<acd_site> site;  // the ACD (set by make_center)
+  caf::actor acd() const { return site->handle(); }
   record::recorder_pool* recorder = nullptr;  // null: calls are not recorded
   std::atomic<size_t> active_calls{0};
 
@@ -182,7 +122,6 @@ caf::actor spawn_call(const std::shared_ptr<call_context>& ctx, sip::incoming_ca
 // A feature code from an agent's phone (*21 ready, ...): answered, confirmed with a tone.
 caf::actor spawn_feature_call(const std::shared_ptr<call_context>& ctx, sip::incoming_call call, std::string agent,
                               agent_command c);
-caf::actor spawn_acd(const std::shared_ptr<call_context>& ctx, std::string& error);
 caf::actor spawn_callback(const std::shared_ptr<call_context>& ctx, callback_msg req);
 
 // SDES keys and SDP ids (OpenSSL's RAND_bytes).
@@ -197,22 +136,8 @@ std::string start_recording(call_context& ctx, media::session_id session, uint64
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::sip_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::media_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::enqueue_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::call_update_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::position_req)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::offer_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::withdraw_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::queue_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::add_agent_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::agent_cmd_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::phone_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::figures_req)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::agent_req)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::agent_changed_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::call_timer)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::acd_tick)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::recording_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::call_request_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::calls::monitor_msg)
 
 namespace hotline::calls {

@@ -217,6 +217,8 @@ void floor_model::on_alarm(const json::object& d, int64_t now_ms, std::vector<ch
              " agents available";
   else if (alarm == "long_wait")
     detail = "a call has waited " + std::to_string(num(d, "longest_wait_ms", 0) / 1000) + " s";
+  else
+    detail = str(d, "detail");  // e.g. acd_restarted
   if (auto* old = find(kind::alarm, id)) {  // still raised: keep when it began
     json::object o = *old;
     o["detail"] = detail;

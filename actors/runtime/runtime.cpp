@@ -127,6 +127,8 @@ class runtime_impl final : public runtime {
   durable_writer& writer() override { return writer_; }
   event_hub& hub() override { return hub_; }
 
+  caf::actor_system& system() override { return sys_; }
+
   bool sync_hub(int timeout_ms) override {
     bool ok = false;
     caf::scoped_actor self{sys_};

@@ -15,6 +15,9 @@
 #include "storage/env.hpp"
 #include "storage/write_batch.hpp"
 
+namespace caf {
+class actor_system;
+}
 namespace hotline::calls {
 class center;
 struct center_options;
@@ -70,6 +73,10 @@ class runtime {
   // floor sees every event of its start; attach the center to them; the center must
   // outlive them.
   virtual std::unique_ptr<console::service> start_consoles(console::options options) = 0;
+
+  // The actor system (tools and tests that address an actor by its registered name, e.g.
+  // the site's ACD as "acd").
+  virtual caf::actor_system& system() = 0;
 
   // Waits until every event published so far has been handed to its subscribers.
   virtual bool sync_hub(int timeout_ms) = 0;

@@ -163,6 +163,16 @@ class site {
     return std::chrono::duration<double, std::micro>(t1 - t0).count();
   }
 
+  // The ACD actor's checkpoint when it runs (a copy of the whole router every 4,096
+  // router calls, docs/acd.md "When the ACD fails"): what that one decision waits.
+  double checkpoint_ms() const {
+    const auto t0 = bench_clock::now();
+    router copy = r_.clone();
+    const auto t1 = bench_clock::now();
+    if (copy.site_figures(now_).waiting != waiting_target) fail("the checkpoint lost calls");
+    return std::chrono::duration<double, std::milli>(t1 - t0).count();
+  }
+
   void check_waiting() const {
     const auto f = r_.site_figures(now_);
     if (f.waiting != waiting_target) fail("waiting calls are not 1,000");
@@ -214,7 +224,10 @@ int main(int argc, char** argv) {
       times[2].push_back(s.new_call_queued());
     }
     s.check_waiting();
-    std::printf("run %d (setup %.0f ms):\n", run, setup_ms);
+    std::vector<double> copies;
+    for (int i = 0; i < 5; ++i) copies.push_back(s.checkpoint_ms());
+    std::sort(copies.begin(), copies.end());
+    std::printf("run %d (setup %.0f ms, checkpoint copy %.2f ms median of 5):\n", run, setup_ms, copies[2]);
     for (int k = 0; k < 3; ++k) {
       results[k].push_back(summarize(times[k]));
       const auto& p = results[k].back();

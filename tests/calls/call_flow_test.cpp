@@ -4,6 +4,11 @@
 // back from storage.
 #include <gtest/gtest.h>
 
+#include <caf/actor_cast.hpp>
+#include <caf/actor_registry.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
 #include <boost/json.hpp>
 #include <condition_variable>
 #include <filesystem>
@@ -53,6 +58,16 @@ struct recorder_hub : actors::event_hub {
     events.emplace_back(topic, std::move(data));
   }
 };
+
+template <class F>
+bool eventually(F f, std::chrono::milliseconds timeout = 20s) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (f()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return f();
+}
 
 // A site: storage, actors, media engine, prompts, the SIP edge and the center.
 class site : public sip::event_handler {
@@ -120,6 +135,13 @@ class site : public sip::event_handler {
 
   uint16_t port() const { return sip_->udp_port(); }
   calls::center& center() { return *center_; }
+  // The site's ACD fails (killed, as by a crash); its supervisor restarts it.
+  void kill_acd() {
+    auto acd = caf::actor_cast<caf::actor>(rt_->system().registry().get(caf::atom("acd")));
+    ASSERT_TRUE(acd);
+    caf::anon_send_exit(acd, caf::exit_reason::kill);
+    ASSERT_TRUE(eventually([&] { return rt_->system().registry().get(caf::atom("acd")) != caf::actor_cast<caf::strong_actor_ptr>(acd); }));
+  }
 
   // sip::event_handler: everything goes to the center; registrations are also counted.
   void on_incoming(sip::incoming_call c) override {
@@ -205,16 +227,6 @@ class site : public sip::event_handler {
   std::map<std::string, bool> registered_;
 };
 
-template <class F>
-bool eventually(F f, std::chrono::milliseconds timeout = 20s) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (f()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return f();
-}
-
 struct call_flow : ::testing::Test {
   temp_dir dir;
   // Agent 1023 on phone 8001 (baresip, auto-answer), logged in and ready for pension.
@@ -227,23 +239,35 @@ struct call_flow : ::testing::Test {
     a.phone = "8001";
     return a;
   }
+  // Agent 1023 in the roster, phone 8001 (baresip, auto-answer, PCMU) registered, the
+  // agent logged in and ready.
+  std::unique_ptr<baresip_process> ready_agent_1023(site& s) {
+    s.credentials.add("8001", "agent-secret");
+    s.center().add_agent(agent_1023());
+    auto phone = std::make_unique<baresip_process>(
+        dir.sub("phone"), free_udp_port(),
+        "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
+            ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
+    EXPECT_TRUE(eventually([&] { return s.registered("8001"); })) << phone->output();
+    EXPECT_EQ(s.agent_command("1023", calls::agent_command::login), "");
+    EXPECT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
+    return phone;
+  }
+  // A SIPp caller on the trunk dials 12333, presses 1, stays `pause_ms` and hangs up.
+  sipp_result caller_12333(site& s, const std::string& pause_ms, const std::string& name) {
+    return run_sipp({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333", "-d", pause_ms,
+                     "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi", "127.0.0.1",
+                     "127.0.0.1:" + std::to_string(s.port())},
+                    dir.sub(name), 60s);
+  }
 };
 
 TEST_F(call_flow, caller_presses_1_reaches_the_pension_agent_and_hangs_up_first) {
   site s(dir.path());
-  s.credentials.add("8001", "agent-secret");
-  s.center().add_agent(agent_1023());
-  baresip_process phone(dir.sub("phone"), free_udp_port(),
-                     "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
-                         ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
-  ASSERT_TRUE(eventually([&] { return s.registered("8001"); })) << phone.output();
-  ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
-  ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
+  auto phone = ready_agent_1023(s);
+  ASSERT_FALSE(HasFailure());
 
-  auto r = run_sipp({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333", "-d", "6000", "-m",
-                     "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi", "127.0.0.1",
-                     "127.0.0.1:" + std::to_string(s.port())},
-                    dir.sub("caller"), 60s);
+  auto r = caller_12333(s, "6000", "caller");
   EXPECT_EQ(r.successful, 1u) << r.log();
   ASSERT_TRUE(eventually([&] { return s.call_records().size() == 1; })) << "no call record";
   auto cdr = s.call_records()[0];
@@ -433,6 +457,34 @@ TEST_F(call_flow, transfer_to_a_supervisor_and_back_when_nobody_answers) {
   EXPECT_GT(std::atof(buf), 0.01) << "right channel silent after the transfer";
   EXPECT_EQ(cdr["released_by"], "caller");
   EXPECT_EQ(cdr["agent"], "1023");
+}
+
+// The ACD fails in the middle of a conversation: its supervisor restarts it with its
+// state, the call goes on and ends normally, the agent wraps up and takes the next call,
+// and today's count includes the call from before the failure.
+TEST_F(call_flow, routing_fails_mid_call_and_no_call_is_lost) {
+  site s(dir.path());
+  auto phone = ready_agent_1023(s);
+  ASSERT_FALSE(HasFailure());
+  auto first = std::async(std::launch::async, [&] { return caller_12333(s, "8000", "caller1"); });
+  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 30s));
+  s.kill_acd();
+  auto v = s.agent("1023");  // the new ACD
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->state, acd::agent_state::talking);
+  auto r1 = first.get();
+  EXPECT_EQ(r1.successful, 1u) << r1.log();
+  EXPECT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::ready; }, 10s))
+      << acd::to_string(s.agent("1023")->state);
+  auto r2 = caller_12333(s, "2000", "caller2");
+  EXPECT_EQ(r2.successful, 1u) << r2.log();
+  ASSERT_TRUE(eventually([&] { return s.call_records().size() == 2; })) << "call records missing";
+  for (auto& cdr : s.call_records()) {
+    EXPECT_EQ(cdr["agent"], "1023");
+    EXPECT_EQ(cdr["outcome"], "answered");
+    EXPECT_EQ(cdr["released_by"], "caller");
+  }
+  EXPECT_TRUE(eventually([&] { return s.agent("1023")->calls_today == 2u; }, 5s));
 }
 
 TEST_F(call_flow, a_call_to_an_unknown_number_is_refused_and_nothing_is_recorded) {
