@@ -2,11 +2,14 @@
 #include "media/sip/service.hpp"
 
 #include <ifaddrs.h>
+#include <sys/socket.h>
 #include <net/if.h>
 #include <openssl/rand.h>
 #include <time.h>
 
 #include <boost/asio.hpp>
+#include <array>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <thread>
@@ -23,6 +26,7 @@ using tcp = net::ip::tcp;
 
 constexpr auto tick_interval = std::chrono::milliseconds(10);
 constexpr size_t udp_batch = 64;             // datagrams drained per wake-up
+constexpr size_t udp_mmsg = 16;              // datagrams per recvmmsg / sendmmsg call
 constexpr size_t tcp_max_buffer = 4 * max_message_bytes;
 constexpr size_t tcp_max_queue = 1024;       // messages waiting to be written to one peer
 
@@ -74,6 +78,18 @@ struct service::impl final : transport_sender {
   std::string last_to_text;
   net::ip::address last_to;
   std::vector<bool> udp_is_v6;
+  // While a drained batch of datagrams is handled, the UDP datagrams it answers with are
+  // collected and leave together (sendmmsg): one system call per socket and batch.
+  struct udp_out {
+    size_t socket;
+    udp::endpoint to;
+    std::string bytes;
+  };
+  bool batching = false;
+  std::vector<udp_out> out_batch;
+  std::vector<std::array<char, max_message_bytes + 1>> rx_bufs = std::vector<std::array<char, max_message_bytes + 1>>(udp_mmsg);
+  void flush_udp();
+  size_t drain_udp(udp::socket& s, address& a);
   const std::string& text_of(const net::ip::address& a) {
     if (a != last_from || last_from_text.empty()) {
       last_from = a;
@@ -188,24 +204,73 @@ void service::impl::receive_udp(udp::socket& s) {
     if (ec == net::error::operation_aborted) return;
     address a;
     a.kind = transport_kind::udp;
+    batching = true;
     if (!ec) {
       a.ip = text_of(from->address());
       a.port = from->port();
       deliver(std::string_view(udp_buffer.data(), n), a);
     }
     // Drain what else is queued before going back to the reactor: one wake-up, many
-    // datagrams (the 3,000 calls/s budget is mostly parse and system calls).
-    for (size_t i = 0; i < udp_batch; ++i) {
-      boost::system::error_code rec;
-      udp::endpoint ep;
-      size_t len = s.receive_from(net::buffer(udp_buffer), ep, 0, rec);
-      if (rec) break;
-      a.ip = text_of(ep.address());
-      a.port = ep.port();
-      deliver(std::string_view(udp_buffer.data(), len), a);
+    // datagrams (the 3,000 calls/s budget is mostly parse and system calls), received
+    // and answered in batches.
+    for (size_t got = 0; got < udp_batch;) {
+      size_t n2 = drain_udp(s, a);
+      got += n2;
+      if (n2 < udp_mmsg) break;
     }
+    batching = false;
+    flush_udp();
     receive_udp(s);
   });
+}
+
+size_t service::impl::drain_udp(udp::socket& s, address& a) {
+  std::array<mmsghdr, udp_mmsg> msgs{};
+  std::array<iovec, udp_mmsg> iov{};
+  std::array<sockaddr_storage, udp_mmsg> from{};
+  for (size_t i = 0; i < udp_mmsg; ++i) {
+    iov[i] = {rx_bufs[i].data(), max_message_bytes};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &from[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+  }
+  int n = ::recvmmsg(s.native_handle(), msgs.data(), udp_mmsg, MSG_DONTWAIT, nullptr);
+  if (n <= 0) return 0;
+  for (int i = 0; i < n; ++i) {
+    udp::endpoint ep;
+    std::memcpy(ep.data(), &from[i], msgs[i].msg_hdr.msg_namelen);
+    ep.resize(msgs[i].msg_hdr.msg_namelen);
+    a.ip = text_of(ep.address());
+    a.port = ep.port();
+    deliver(std::string_view(rx_bufs[i].data(), msgs[i].msg_len), a);
+  }
+  return static_cast<size_t>(n);
+}
+
+void service::impl::flush_udp() {
+  for (size_t first = 0; first < out_batch.size();) {
+    // Consecutive datagrams from one socket go out in one sendmmsg.
+    size_t sock = out_batch[first].socket, end = first;
+    std::array<mmsghdr, udp_mmsg> msgs{};
+    std::array<iovec, udp_mmsg> iov{};
+    while (end < out_batch.size() && end - first < udp_mmsg && out_batch[end].socket == sock) {
+      auto& o = out_batch[end];
+      size_t k = end - first;
+      iov[k] = {o.bytes.data(), o.bytes.size()};
+      msgs[k].msg_hdr.msg_iov = &iov[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+      msgs[k].msg_hdr.msg_name = o.to.data();
+      msgs[k].msg_hdr.msg_namelen = static_cast<socklen_t>(o.to.size());
+      ++end;
+    }
+    // UDP: what the kernel does not take is a lost packet; the transaction layer retransmits.
+    int sent = ::sendmmsg(udp_sockets[sock]->native_handle(), msgs.data(), static_cast<unsigned>(end - first), MSG_DONTWAIT);
+    if (sent < static_cast<int>(end - first) && log)
+      log("warn", "SIP send: " + std::to_string(end - first - std::max(sent, 0)) + " datagrams not sent");
+    first = end;
+  }
+  out_batch.clear();
 }
 
 void service::impl::accept(tcp::acceptor& a) {
@@ -266,6 +331,10 @@ void service::impl::send(const address& to, std::string bytes) {
   for (size_t i = 0; i < udp_sockets.size(); ++i) {
     auto& s = udp_sockets[i];
     if (udp_is_v6[i] != ip.is_v6()) continue;
+    if (batching) {
+      out_batch.push_back({i, udp::endpoint(ip, to.port), std::move(bytes)});
+      return;
+    }
     // UDP: a send that would block is a lost packet; the transaction layer retransmits.
     s->send_to(net::buffer(bytes), udp::endpoint(ip, to.port), 0, ec);
     if (ec && log) log("warn", "SIP send to " + to_string(to) + " failed: " + ec.message());
