@@ -1,991 +1,610 @@
-// The call actor: one per call (DESIGN.md, "A call, end to end"). It owns the caller's
-// dialog, the agent's dialog and the media session; it walks the IVR, waits in the ACD's
-// queue with hold music and N-18 announcements, rings the agents the ACD offers, bridges
-// with the work-id announcement (N-05), offers the survey when the agent releases first
-// (N-16), and leaves a call record (N-06 who released first) when it ends.
-#include <caf/event_based_actor.hpp>
+// The call actor (call_actor.hpp): answer, IVR, queue and agents, the end of the call,
+// the call record, feature codes.
+#include "actors/call/call_actor.hpp"
+
 #include <caf/send.hpp>
 
 #include <boost/json.hpp>
 
-#include "actors/call/internal.hpp"
-#include "actors/call/ivr.hpp"
 #include "actors/runtime/log.hpp"
 #include "media/prompt/library.hpp"
 #include "storage/keys.hpp"
 #include "storage/record.hpp"
 
 namespace hotline::calls {
-namespace {
 
-using media::leg_role;
-using sip::call_event_kind;
+caf::behavior call_actor::make_behavior() {
+  ++ctx_->active_calls;
+  start();
+  return {
+      [this](sip_msg& m) { on_sip(m.e); },
+      [this](media_msg& m) { on_media(m.e); },
+      [this](offer_msg& m) { on_offer(m); },
+      [this](withdraw_msg& m) { on_withdraw(m.why); },
+      [this](queue_msg& m) { on_queue(m); },
+      [this](call_timer& t) { on_timer(t); },
+      [this](recording_msg& m) { on_recording(m.result); },
+      [this](call_request_msg& m) { on_request(m); },
+      [this](monitor_msg& m) { on_monitor(m); },
+      [this](acd_hello_msg&) { report_to_acd(); },
+  };
+}
 
-std::string_view cause_name(acd::withdraw_reason r) { return acd::to_string(r); }
-
-class call_actor : public caf::event_based_actor {
- public:
-  call_actor(caf::actor_config& cfg, std::shared_ptr<call_context> ctx, sip::incoming_call call, std::string agent,
-             std::optional<agent_command> feature)
-      : caf::event_based_actor(cfg),
-        ctx_(std::move(ctx)),
-        caller_(std::move(call)),
-        feature_agent_(std::move(agent)),
-        feature_(feature) {}
-
-  caf::behavior make_behavior() override {
-    ++ctx_->active_calls;
-    start();
-    return {
-        [this](sip_msg& m) { on_sip(m.e); },
-        [this](media_msg& m) { on_media(m.e); },
-        [this](offer_msg& m) { on_offer(m); },
-        [this](withdraw_msg& m) { on_withdraw(m.why); },
-        [this](queue_msg& m) { on_queue(m); },
-        [this](call_timer& t) { on_timer(t); },
-        [this](recording_msg& m) { on_recording(m.result); },
-        [this](call_request_msg& m) { on_request(m); },
-        [this](monitor_msg& m) { on_monitor(m); },
-        [this](acd_hello_msg&) { report_to_acd(); },
-    };
-  }
-
-  void on_exit() override {
-    // Shut down mid-call (the center is stopping): release both sides and the media.
-    if (phase_ != phase::closing) {
-      if (agent_ref_) ctx_->sip->hangup(agent_ref_);
-      if (transfer_ref_) ctx_->sip->hangup(transfer_ref_);
-      if (caller_.ref) ctx_->sip->hangup(caller_.ref);
-      ctx_->media.close_session(session_);
-    }
-    if (agent_ref_) ctx_->unbind(agent_ref_);
-    if (transfer_ref_) ctx_->unbind(transfer_ref_);
-    if (caller_.ref) ctx_->unbind(caller_.ref);
-    end_monitor("the call ended");
-    ctx_->forget_call(id_);
-    --ctx_->active_calls;
-  }
-
- private:
-  enum class phase { ivr, after_hours, waiting, ringing, connected, survey, goodbye, closing, feature };
-  enum class playing { none, menu, transfer, hold, announcement, work_id, survey, closing_prompt };
-
-  // ---- start: answer with media -------------------------------------------------------
-  void start() {
-    rec_.id = id_ = ctx_->next_call_id();
-    ctx_->register_call(id_, caf::actor_cast<caf::actor>(this));
-    rec_.sip_call_id = caller_.call_id;
-    rec_.from = caller_.from.uri.user;
-    rec_.dialled = caller_.dialled;
-    rec_.trunk = caller_.trunk;
-    rec_.started = ctx_->options.now();
-    auto self = caf::actor_cast<caf::actor>(this);
-    session_ = ctx_->media.create_session(8000, [self](const media::media_event& e) { caf::anon_send(self, media_msg{e}); });
-    if (!caller_.offer) {
-      // No offer in the INVITE (we would offer in the 200): not supported by the
-      // trunks and phones we serve; say so instead of guessing.
-      return fail_caller(488, "An SDP offer is required");
-    }
-    auto local = ctx_->media.open_leg(session_, leg_role::caller, caller_.offer->connection_ipv6,
-                                      ctx_->options.advertise_address);
-    if (auto* err = std::get_if<std::string>(&local)) {
-      log::warn("calls", "no media port for a call", {{"error", *err}});
-      return fail_caller(503, "No media resources");
-    }
-    caller_local_ = std::get<sdp::local_media>(local);
-    auto answer = sdp::answer_offer(*caller_.offer, caller_.policy, caller_local_, random_bytes);
-    if (auto* err = std::get_if<sdp::negotiation_error>(&answer)) return fail_caller(err->sip_status, err->reason);
-    auto& a = std::get<sdp::answer_result>(answer);
-    caller_answer_ = a.answer;
-    ctx_->media.configure_leg(session_, leg_role::caller, a.session);
-    caller_codec_narrow_ = a.session.audio.name != "opus";
-    ctx_->sip->answer(caller_.ref, a.answer);
-    rec_.answered = ctx_->options.now();
-    if (feature_) return start_feature();
-    const ivr_number* number = ctx_->options.ivr.number(caller_.dialled);
-    walk_.emplace(ctx_->options.ivr, *number);
-    publish("ivr");
-    run(walk_->start());
-  }
-
-  void fail_caller(int status, const std::string& reason) {
-    ctx_->sip->reject(caller_.ref, status, reason);
-    rec_.outcome = "failed";
-    rec_.released_by = "system";
-    finish();
-  }
-
-  // ---- IVR ----------------------------------------------------------------------------
-  void run(const ivr_walk::action& a) {
-    switch (a.what) {
-      case ivr_walk::action::kind::play_menu:
-        digit_timeout_s_ = a.timeout_s;
-        play(ctx_->sequence(a.prompts), playing::menu);
-        return;
-      case ivr_walk::action::kind::route:
-        rec_.ivr_path = walk_->path();
-        rec_.ivr_digits = walk_->digits();
-        return enqueue(a.skill);
-      case ivr_walk::action::kind::callback:
-        rec_.ivr_path = walk_->path();
-        rec_.ivr_digits = walk_->digits();
-        return request_callback();
-    }
-  }
-
-  void play(std::shared_ptr<const media::pcm_clip> clip, playing what, bool loop = false,
-            std::vector<leg_role> to = {leg_role::caller}) {
-    ++timer_gen_;  // a new prompt cancels the digit timer of the last one
-    playing_ = what;
-    if (!clip) {  // a missing prompt must not stall the call: act as if it had played
-      playing_ = playing::none;
-      on_playback_done(what);
-      return;
-    }
-    ctx_->media.play(session_, std::move(clip), std::move(to), loop);
-  }
-
-  void on_playback_done(playing what) {
-    switch (what) {
-      case playing::menu:
-        arm(call_timer::kind::digit, std::chrono::seconds(digit_timeout_s_));
-        break;
-      case playing::transfer:
-      case playing::announcement:
-        if (phase_ == phase::waiting) play(ctx_->hold_music, playing::hold, true);
-        break;
-      case playing::work_id:
-        break;  // the conversation goes on
-      case playing::survey:
-        arm(call_timer::kind::survey, std::chrono::seconds(ctx_->options.survey_timeout_s));
-        break;
-      case playing::closing_prompt:
-        hang_up_caller("system");
-        break;
-      default:
-        break;
-    }
-  }
-
-  void arm(call_timer::kind k, std::chrono::milliseconds d) {
-    delayed_send(this, d, call_timer{k, timer_gen_});
-  }
-
-  void on_timer(const call_timer& t) {
-    if (phase_ == phase::feature && t.what == call_timer::kind::digit) return feature_done(t.generation == 1);
-    if (t.what == call_timer::kind::done) return quit();
-    if (t.what == call_timer::kind::close_guard) {
-      if (phase_ == phase::closing && !record_written_) write_record();
-      return;
-    }
-    if (t.what == call_timer::kind::announce) {
-      if (phase_ == phase::waiting) caf::anon_send(ctx_->acd(), position_req{id_});
-      return;
-    }
-    if (t.what == call_timer::kind::transfer) {
-      if (t.generation == transfer_gen_ && transfer_ref_ && !transfer_answered_) transfer_failed("no answer");
-      return;
-    }
-    if (t.generation != timer_gen_) return;  // a newer prompt or digit since
-    if (t.what == call_timer::kind::digit && phase_ == phase::ivr) run(walk_->on_timeout());
-    else if (t.what == call_timer::kind::digit && phase_ == phase::after_hours) say_goodbye("goodbye");
-    else if (t.what == call_timer::kind::survey && phase_ == phase::survey) say_goodbye("goodbye");
-  }
-
-  void on_digit(leg_role leg, char d) {
-    if (leg != leg_role::caller) return;  // the agent's keypad is not the caller's menu
-    switch (phase_) {
-      case phase::ivr:
-        if (playing_ == playing::menu) ctx_->media.stop_playback(session_);  // barge-in
-        playing_ = playing::none;
-        ++timer_gen_;
-        run(walk_->on_digit(d));
-        break;
-      case phase::after_hours:
-        ++timer_gen_;
-        if (d == '2') request_callback();
-        else say_goodbye("goodbye");  // 1: self-service is not on this line yet
-        break;
-      case phase::waiting:
-        // N-18: a caller who does not want to wait leaves a callback request (key 1).
-        if (d == '1') {
-          update_acd(call_update::callback);
-          in_acd_ = false;
-          request_callback();
-        }
-        break;
-      case phase::survey:
-        if (d >= '1' && d <= '3' && !rec_.survey) {
-          rec_.survey = d - '0';
-          publish("survey");
-          say_goodbye("survey_thanks");
-        }
-        break;
-      default:
-        break;
-    }
-  }
-
-  // ---- queue and agents ---------------------------------------------------------------
-  void enqueue(const std::string& skill) {
-    phase_ = phase::waiting;
-    rec_.queue = skill;
-    rec_.queues.push_back(skill);
-    rec_.queued_at = ctx_->options.now();
-    acd::call_request req;
-    req.id = id_;
-    req.queue = skill;
-    in_acd_ = true;
-    acd_req_ = req;
-    last_update_.reset();
-    caf::anon_send(ctx_->acd(), enqueue_msg{req, caf::actor_cast<caf::actor>(this)});
-    publish("queued");
-    play(ctx_->clip("transfer"), playing::transfer);
-    arm(call_timer::kind::announce, std::chrono::seconds(ctx_->options.announce_interval_s));
-  }
-
-  void update_acd(call_update u) {
-    last_update_ = u;
-    caf::anon_send(ctx_->acd(), call_update_msg{id_, u});
-  }
-
-  // A restarted ACD asks where this call is (acd.hpp): it may have lost our last update.
-  void report_to_acd() {
-    call_status_msg m;
-    m.id = id_;
-    m.req = acd_req_;
-    m.last = last_update_;
-    m.call = caf::actor_cast<caf::actor>(this);
-    using where = call_status_msg::where;
-    if (in_acd_ && phase_ == phase::waiting) {
-      m.at = where::waiting;
-    } else if (in_acd_ && phase_ == phase::ringing) {
-      m.at = where::ringing;
-      m.agent = offered_.agent;
-    } else if (in_acd_ && phase_ == phase::connected) {
-      m.at = where::connected;
-      m.agent = rec_.agent;
-    }
-    if (auto acd = caf::actor_cast<caf::actor>(current_sender())) send(acd, std::move(m));
-  }
-
-  void on_queue(const queue_msg& m) {
-    switch (m.what) {
-      case queue_msg::kind::queued:
-        break;
-      case queue_msg::kind::position:
-        if (phase_ != phase::waiting) break;
-        announce_position(m.where);
-        arm(call_timer::kind::announce, std::chrono::seconds(ctx_->options.announce_interval_s));
-        break;
-      case queue_msg::kind::overflowed:
-        rec_.queue = m.queue;
-        rec_.queues.push_back(m.queue);
-        publish("overflowed");
-        break;
-      case queue_msg::kind::after_hours:
-        in_acd_ = false;
-        phase_ = phase::after_hours;
-        rec_.outcome = "after_hours";
-        after_hours();
-        break;
-      case queue_msg::kind::max_wait:
-        // No overflow target: offer the callback (N-18) and keep waiting meanwhile.
-        if (phase_ == phase::waiting) play(ctx_->clip("after_hours_options"), playing::announcement);
-        break;
-    }
-  }
-
-  void announce_position(const acd::queue_position& where) {
-    if (where.position == 0) return;  // ringing an agent already
-    auto pos = ctx_->prompts.queue_position_announcement(where.position > 0 ? where.position - 1 : 0, 8000);
-    std::vector<int16_t> pcm;
-    if (auto* p = std::get_if<std::vector<int16_t>>(&pos)) pcm = std::move(*p);
-    if (where.expected_wait) {
-      auto minutes = static_cast<uint32_t>((where.expected_wait->count() + 59) / 60);
-      auto w = ctx_->prompts.expected_wait_announcement(std::max(1u, minutes), 8000);
-      if (auto* p = std::get_if<std::vector<int16_t>>(&w)) {
-        pcm.insert(pcm.end(), 2400, 0);
-        pcm.insert(pcm.end(), p->begin(), p->end());
-      }
-    }
-    if (pcm.empty()) return;
-    play(std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(pcm)}), playing::announcement);
-  }
-
-  void after_hours() {
-    publish("after_hours");
-    auto a = ctx_->prompts.after_hours_announcement(8, 21, 8000);
-    std::shared_ptr<const media::pcm_clip> clip;
-    if (auto* p = std::get_if<std::vector<int16_t>>(&a))
-      clip = std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(*p)});
-    digit_timeout_s_ = 8;
-    play(clip ? clip : ctx_->clip("after_hours_options"), playing::menu);
-  }
-
-  void request_callback() {
-    rec_.callback_requested = true;
-    if (rec_.outcome.empty() || rec_.outcome == "after_hours") rec_.outcome = "callback";
-    storage::write_batch b;
-    boost::json::object o{{"call", id_}, {"number", rec_.from}, {"queue", rec_.queue},
-                          {"requested_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               ctx_->options.now().time_since_epoch()).count()},
-                          {"status", "open"}};
-    b.put(storage::table::callbacks, storage::be64(id_), storage::encode_record(std::move(o), 1));
-    ctx_->writer.write(std::move(b), [](std::error_code ec, uint64_t) {
-      if (ec) log::error("calls", "callback request not stored", {{"error", ec.message()}});
-    });
-    publish("callback");
-    say_goodbye("callback_recorded");
-  }
-
-  void on_offer(const offer_msg& m) {
-    if (phase_ != phase::waiting) {
-      // The caller left meanwhile: tell the ACD the offer cannot ring.
-      update_acd(call_update::offer_failed);
-      return;
-    }
-    phase_ = phase::ringing;
-    offered_ = m;
-    rec_.offers.push_back({m.agent, ctx_->options.now(), ""});
-    auto local = ctx_->media.open_leg(session_, leg_role::agent, false, ctx_->options.advertise_address);
-    if (auto* err = std::get_if<std::string>(&local)) {
-      log::warn("calls", "no media port for the agent leg", {{"error", *err}});
-      return offer_failed("no media port");
-    }
-    agent_local_ = std::get<sdp::local_media>(local);
-    agent_offer_ = sdp::make_offer(ctx_->options.phone_policy, agent_local_, random_bytes);
-    sip::originate_request req;
-    req.target = m.phone;
-    req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;  // N-07: the agent sees who calls
-    req.from_display = caller_.dialled + " " + rec_.queue;
-    req.offer = agent_offer_;
-    agent_ref_ = ctx_->sip->originate(req);
-    ctx_->bind(agent_ref_, caf::actor_cast<caf::actor>(this));
-    publish("ringing");
-  }
-
-  void offer_failed(const std::string& why) {
-    if (!rec_.offers.empty() && rec_.offers.back().result.empty()) rec_.offers.back().result = why;
-    drop_agent_leg();
-    phase_ = phase::waiting;
-    update_acd(call_update::offer_failed);
-  }
-
-  void drop_agent_leg() {
-    if (agent_ref_) {
-      ctx_->sip->hangup(agent_ref_);
-      ctx_->unbind(agent_ref_);
-      agent_ref_ = 0;
-    }
-    ctx_->media.close_leg(session_, leg_role::agent);
-  }
-
-  void on_withdraw(acd::withdraw_reason why) {
-    if (phase_ != phase::ringing) return;
-    if (!rec_.offers.empty() && rec_.offers.back().result.empty())
-      rec_.offers.back().result = std::string(cause_name(why));
-    drop_agent_leg();
-    phase_ = phase::waiting;  // the ACD re-offers (N-03), or the call left
-    if (playing_ != playing::hold && playing_ != playing::announcement) play(ctx_->hold_music, playing::hold, true);
-  }
-
-  void agent_answered(const sip::call_event& e) {
-    if (phase_ != phase::ringing || !e.sdp) return;
-    auto accepted = sdp::accept_answer(agent_offer_, *e.sdp, ctx_->options.phone_policy);
-    if (auto* err = std::get_if<sdp::negotiation_error>(&accepted)) {
-      log::warn("calls", "agent phone's answer unusable", {{"reason", err->reason}});
-      return offer_failed("bad answer");
-    }
-    phase_ = phase::connected;
-    agent_gone_ = false;  // a new agent after a transfer back to a queue
-    rec_.agent = offered_.agent;
-    rec_.agent_answered = ctx_->options.now();
-    rec_.offers.back().result = "answered";
-    rec_.wait_ms = rec_.queued_at ? std::chrono::duration_cast<std::chrono::milliseconds>(*rec_.agent_answered - *rec_.queued_at).count() : 0;
-    rec_.outcome = "answered";
-    in_acd_ = true;
-    // A G.711 caller carries 4 kHz: the agent's Opus is encoded no wider.
-    ctx_->media.configure_leg(session_, leg_role::agent, std::get<sdp::negotiated>(accepted),
-                              caller_codec_narrow_ ? 4000 : 0);
-    ctx_->media.stop_playback(session_);
-    ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
-    update_acd(call_update::answered);
-    // N-05: both hear the work id ("工号 1023 为您服务").
-    auto wid = ctx_->prompts.work_id_announcement(offered_.agent, 8000, true);
-    if (auto* p = std::get_if<std::vector<int16_t>>(&wid))
-      play(std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(*p)}), playing::work_id, false,
-           {leg_role::caller, leg_role::agent});
-    start_recording();
-    publish("connected");
-  }
-
-  // N-42: the bridged conversation, caller left, agent right, encoded off the media thread.
-  void start_recording() {
-    rec_.recording = calls::start_recording(*ctx_, session_, id_, caller_.call_id, offered_.agent,
-                                            caf::actor_cast<caf::actor>(this));
-    recording_pending_ = !rec_.recording.empty();
-  }
-
-  void on_recording(const record::recording_result& r) {
-    if (r.error) {
-      log::warn("calls", "recording failed", {{"call", std::to_string(id_)}, {"error", r.error->message}});
-      if (phase_ != phase::closing) return;  // the file is gone or short; the final report follows
-    }
-    rec_.recording_ms = static_cast<int64_t>(r.duration_ms);
-    rec_.recording_sha256 = r.sha256;
-    recording_pending_ = false;
-    if (phase_ == phase::closing && media_closed_) write_record();
-  }
-
-  // ---- the end ------------------------------------------------------------------------
-  void say_goodbye(const std::string& prompt) {
-    phase_ = phase::goodbye;
-    play(ctx_->clip(prompt), playing::closing_prompt);
-  }
-
-  void hang_up_caller(const std::string& by) {
-    if (rec_.released_by.empty()) rec_.released_by = by;
+void call_actor::on_exit() {
+  // Shut down mid-call (the center is stopping): release both sides and the media.
+  if (phase_ != phase::closing) {
+    if (agent_ref_) ctx_->sip->hangup(agent_ref_);
+    if (transfer_ref_) ctx_->sip->hangup(transfer_ref_);
     if (caller_.ref) ctx_->sip->hangup(caller_.ref);
-    finish();
+    ctx_->media.close_session(session_);
   }
+  if (agent_ref_) ctx_->unbind(agent_ref_);
+  if (transfer_ref_) ctx_->unbind(transfer_ref_);
+  if (caller_.ref) ctx_->unbind(caller_.ref);
+  end_monitor("the call ended");
+  ctx_->forget_call(id_);
+  --ctx_->active_calls;
+}
 
-  void on_sip(const sip::call_event& e) {
-    if (transfer_ref_ && e.ref == transfer_ref_) return on_transfer_leg(e);
-    if (mon_ && mon_->ref && e.ref == mon_->ref) return on_monitor_leg(e);
-    if (e.kind == call_event_kind::reinvite_offer) return on_reinvite(e);
-    bool from_agent = agent_ref_ && e.ref == agent_ref_;
-    if (from_agent) {
-      switch (e.kind) {
-        case call_event_kind::answered: return agent_answered(e);
-        case call_event_kind::ended:
-          ctx_->unbind(agent_ref_);
-          agent_ref_ = 0;
-          if (phase_ == phase::ringing) return offer_failed(e.status ? "rejected " + std::to_string(e.status) : "failed");
-          if (phase_ == phase::connected && transfer_ref_) {
-            // The agent hung up while the transfer rings: the transfer goes on without them.
-            update_acd(call_update::ended);
-            in_acd_ = false;
-            agent_gone_ = true;
-            ctx_->media.close_leg(session_, leg_role::agent);
-            return;
-          }
-          if (phase_ == phase::connected) return agent_released();
-          return;
-        case call_event_kind::dtmf: return;  // INFO from the agent's phone: not the caller's menu
-        default: return;
+void call_actor::start() {
+  rec_.id = id_ = ctx_->next_call_id();
+  ctx_->register_call(id_, caf::actor_cast<caf::actor>(this));
+  rec_.sip_call_id = caller_.call_id;
+  rec_.from = caller_.from.uri.user;
+  rec_.dialled = caller_.dialled;
+  rec_.trunk = caller_.trunk;
+  rec_.started = ctx_->options.now();
+  auto self = caf::actor_cast<caf::actor>(this);
+  session_ = ctx_->media.create_session(8000, [self](const media::media_event& e) { caf::anon_send(self, media_msg{e}); });
+  if (!caller_.offer) {
+    // No offer in the INVITE (we would offer in the 200): not supported by the
+    // trunks and phones we serve; say so instead of guessing.
+    return fail_caller(488, "An SDP offer is required");
+  }
+  auto local = ctx_->media.open_leg(session_, leg_role::caller, caller_.offer->connection_ipv6,
+                                    ctx_->options.advertise_address);
+  if (auto* err = std::get_if<std::string>(&local)) {
+    log::warn("calls", "no media port for a call", {{"error", *err}});
+    return fail_caller(503, "No media resources");
+  }
+  caller_local_ = std::get<sdp::local_media>(local);
+  auto answer = sdp::answer_offer(*caller_.offer, caller_.policy, caller_local_, random_bytes);
+  if (auto* err = std::get_if<sdp::negotiation_error>(&answer)) return fail_caller(err->sip_status, err->reason);
+  auto& a = std::get<sdp::answer_result>(answer);
+  caller_answer_ = a.answer;
+  ctx_->media.configure_leg(session_, leg_role::caller, a.session);
+  caller_codec_narrow_ = a.session.audio.name != "opus";
+  ctx_->sip->answer(caller_.ref, a.answer);
+  rec_.answered = ctx_->options.now();
+  if (feature_) return start_feature();
+  const ivr_number* number = ctx_->options.ivr.number(caller_.dialled);
+  walk_.emplace(ctx_->options.ivr, *number);
+  publish("ivr");
+  run(walk_->start());
+}
+
+void call_actor::fail_caller(int status, const std::string& reason) {
+  ctx_->sip->reject(caller_.ref, status, reason);
+  rec_.outcome = "failed";
+  rec_.released_by = "system";
+  finish();
+}
+
+void call_actor::run(const ivr_walk::action& a) {
+  switch (a.what) {
+    case ivr_walk::action::kind::play_menu:
+      digit_timeout_s_ = a.timeout_s;
+      play(ctx_->sequence(a.prompts), playing::menu);
+      return;
+    case ivr_walk::action::kind::route:
+      rec_.ivr_path = walk_->path();
+      rec_.ivr_digits = walk_->digits();
+      return enqueue(a.skill);
+    case ivr_walk::action::kind::callback:
+      rec_.ivr_path = walk_->path();
+      rec_.ivr_digits = walk_->digits();
+      return request_callback();
+  }
+}
+
+void call_actor::play(std::shared_ptr<const media::pcm_clip> clip, playing what, bool loop,
+          std::vector<leg_role> to) {
+  ++timer_gen_;  // a new prompt cancels the digit timer of the last one
+  playing_ = what;
+  if (!clip) {  // a missing prompt must not stall the call: act as if it had played
+    playing_ = playing::none;
+    on_playback_done(what);
+    return;
+  }
+  ctx_->media.play(session_, std::move(clip), std::move(to), loop);
+}
+
+void call_actor::on_playback_done(playing what) {
+  switch (what) {
+    case playing::menu:
+      arm(call_timer::kind::digit, std::chrono::seconds(digit_timeout_s_));
+      break;
+    case playing::transfer:
+    case playing::announcement:
+      if (phase_ == phase::waiting) play(ctx_->hold_music, playing::hold, true);
+      break;
+    case playing::work_id:
+      break;  // the conversation goes on
+    case playing::survey:
+      arm(call_timer::kind::survey, std::chrono::seconds(ctx_->options.survey_timeout_s));
+      break;
+    case playing::closing_prompt:
+      hang_up_caller("system");
+      break;
+    default:
+      break;
+  }
+}
+
+void call_actor::arm(call_timer::kind k, std::chrono::milliseconds d) {
+  delayed_send(this, d, call_timer{k, timer_gen_});
+}
+
+void call_actor::on_timer(const call_timer& t) {
+  if (phase_ == phase::feature && t.what == call_timer::kind::digit) return feature_done(t.generation == 1);
+  if (t.what == call_timer::kind::done) return quit();
+  if (t.what == call_timer::kind::close_guard) {
+    if (phase_ == phase::closing && !record_written_) write_record();
+    return;
+  }
+  if (t.what == call_timer::kind::announce) {
+    if (phase_ == phase::waiting) caf::anon_send(ctx_->acd(), position_req{id_});
+    return;
+  }
+  if (t.what == call_timer::kind::transfer) {
+    if (t.generation == transfer_gen_ && transfer_ref_ && !transfer_answered_) transfer_failed("no answer");
+    return;
+  }
+  if (t.generation != timer_gen_) return;  // a newer prompt or digit since
+  if (t.what == call_timer::kind::digit && phase_ == phase::ivr) run(walk_->on_timeout());
+  else if (t.what == call_timer::kind::digit && phase_ == phase::after_hours) say_goodbye("goodbye");
+  else if (t.what == call_timer::kind::survey && phase_ == phase::survey) say_goodbye("goodbye");
+}
+
+void call_actor::on_digit(leg_role leg, char d) {
+  if (leg != leg_role::caller) return;  // the agent's keypad is not the caller's menu
+  switch (phase_) {
+    case phase::ivr:
+      if (playing_ == playing::menu) ctx_->media.stop_playback(session_);  // barge-in
+      playing_ = playing::none;
+      ++timer_gen_;
+      run(walk_->on_digit(d));
+      break;
+    case phase::after_hours:
+      ++timer_gen_;
+      if (d == '2') request_callback();
+      else say_goodbye("goodbye");  // 1: self-service is not on this line yet
+      break;
+    case phase::waiting:
+      // N-18: a caller who does not want to wait leaves a callback request (key 1).
+      if (d == '1') {
+        update_acd(call_update::callback);
+        in_acd_ = false;
+        request_callback();
       }
+      break;
+    case phase::survey:
+      if (d >= '1' && d <= '3' && !rec_.survey) {
+        rec_.survey = d - '0';
+        publish("survey");
+        say_goodbye("survey_thanks");
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void call_actor::enqueue(const std::string& skill) {
+  phase_ = phase::waiting;
+  rec_.queue = skill;
+  rec_.queues.push_back(skill);
+  rec_.queued_at = ctx_->options.now();
+  acd::call_request req;
+  req.id = id_;
+  req.queue = skill;
+  in_acd_ = true;
+  acd_req_ = req;
+  last_update_.reset();
+  caf::anon_send(ctx_->acd(), enqueue_msg{req, caf::actor_cast<caf::actor>(this)});
+  publish("queued");
+  play(ctx_->clip("transfer"), playing::transfer);
+  arm(call_timer::kind::announce, std::chrono::seconds(ctx_->options.announce_interval_s));
+}
+
+void call_actor::update_acd(call_update u) {
+  last_update_ = u;
+  caf::anon_send(ctx_->acd(), call_update_msg{id_, u});
+}
+
+void call_actor::report_to_acd() {
+  call_status_msg m;
+  m.id = id_;
+  m.req = acd_req_;
+  m.last = last_update_;
+  m.call = caf::actor_cast<caf::actor>(this);
+  using where = call_status_msg::where;
+  if (in_acd_ && phase_ == phase::waiting) {
+    m.at = where::waiting;
+  } else if (in_acd_ && phase_ == phase::ringing) {
+    m.at = where::ringing;
+    m.agent = offered_.agent;
+  } else if (in_acd_ && phase_ == phase::connected) {
+    m.at = where::connected;
+    m.agent = rec_.agent;
+  }
+  if (auto acd = caf::actor_cast<caf::actor>(current_sender())) send(acd, std::move(m));
+}
+
+void call_actor::on_queue(const queue_msg& m) {
+  switch (m.what) {
+    case queue_msg::kind::queued:
+      break;
+    case queue_msg::kind::position:
+      if (phase_ != phase::waiting) break;
+      announce_position(m.where);
+      arm(call_timer::kind::announce, std::chrono::seconds(ctx_->options.announce_interval_s));
+      break;
+    case queue_msg::kind::overflowed:
+      rec_.queue = m.queue;
+      rec_.queues.push_back(m.queue);
+      publish("overflowed");
+      break;
+    case queue_msg::kind::after_hours:
+      in_acd_ = false;
+      phase_ = phase::after_hours;
+      rec_.outcome = "after_hours";
+      after_hours();
+      break;
+    case queue_msg::kind::max_wait:
+      // No overflow target: offer the callback (N-18) and keep waiting meanwhile.
+      if (phase_ == phase::waiting) play(ctx_->clip("after_hours_options"), playing::announcement);
+      break;
+  }
+}
+
+void call_actor::announce_position(const acd::queue_position& where) {
+  if (where.position == 0) return;  // ringing an agent already
+  auto pos = ctx_->prompts.queue_position_announcement(where.position > 0 ? where.position - 1 : 0, 8000);
+  std::vector<int16_t> pcm;
+  if (auto* p = std::get_if<std::vector<int16_t>>(&pos)) pcm = std::move(*p);
+  if (where.expected_wait) {
+    auto minutes = static_cast<uint32_t>((where.expected_wait->count() + 59) / 60);
+    auto w = ctx_->prompts.expected_wait_announcement(std::max(1u, minutes), 8000);
+    if (auto* p = std::get_if<std::vector<int16_t>>(&w)) {
+      pcm.insert(pcm.end(), 2400, 0);
+      pcm.insert(pcm.end(), p->begin(), p->end());
     }
-    if (e.ref != caller_.ref) return;
+  }
+  if (pcm.empty()) return;
+  play(std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(pcm)}), playing::announcement);
+}
+
+void call_actor::after_hours() {
+  publish("after_hours");
+  auto a = ctx_->prompts.after_hours_announcement(8, 21, 8000);
+  std::shared_ptr<const media::pcm_clip> clip;
+  if (auto* p = std::get_if<std::vector<int16_t>>(&a))
+    clip = std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(*p)});
+  digit_timeout_s_ = 8;
+  play(clip ? clip : ctx_->clip("after_hours_options"), playing::menu);
+}
+
+void call_actor::request_callback() {
+  rec_.callback_requested = true;
+  if (rec_.outcome.empty() || rec_.outcome == "after_hours") rec_.outcome = "callback";
+  storage::write_batch b;
+  boost::json::object o{{"call", id_}, {"number", rec_.from}, {"queue", rec_.queue},
+                        {"requested_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             ctx_->options.now().time_since_epoch()).count()},
+                        {"status", "open"}};
+  b.put(storage::table::callbacks, storage::be64(id_), storage::encode_record(std::move(o), 1));
+  ctx_->writer.write(std::move(b), [](std::error_code ec, uint64_t) {
+    if (ec) log::error("calls", "callback request not stored", {{"error", ec.message()}});
+  });
+  publish("callback");
+  say_goodbye("callback_recorded");
+}
+
+void call_actor::on_offer(const offer_msg& m) {
+  if (phase_ != phase::waiting) {
+    // The caller left meanwhile: tell the ACD the offer cannot ring.
+    update_acd(call_update::offer_failed);
+    return;
+  }
+  phase_ = phase::ringing;
+  offered_ = m;
+  rec_.offers.push_back({m.agent, ctx_->options.now(), ""});
+  auto local = ctx_->media.open_leg(session_, leg_role::agent, false, ctx_->options.advertise_address);
+  if (auto* err = std::get_if<std::string>(&local)) {
+    log::warn("calls", "no media port for the agent leg", {{"error", *err}});
+    return offer_failed("no media port");
+  }
+  agent_local_ = std::get<sdp::local_media>(local);
+  agent_offer_ = sdp::make_offer(ctx_->options.phone_policy, agent_local_, random_bytes);
+  sip::originate_request req;
+  req.target = m.phone;
+  req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;  // N-07: the agent sees who calls
+  req.from_display = caller_.dialled + " " + rec_.queue;
+  req.offer = agent_offer_;
+  agent_ref_ = ctx_->sip->originate(req);
+  ctx_->bind(agent_ref_, caf::actor_cast<caf::actor>(this));
+  publish("ringing");
+}
+
+void call_actor::offer_failed(const std::string& why) {
+  if (!rec_.offers.empty() && rec_.offers.back().result.empty()) rec_.offers.back().result = why;
+  drop_agent_leg();
+  phase_ = phase::waiting;
+  update_acd(call_update::offer_failed);
+}
+
+void call_actor::drop_agent_leg() {
+  if (agent_ref_) {
+    ctx_->sip->hangup(agent_ref_);
+    ctx_->unbind(agent_ref_);
+    agent_ref_ = 0;
+  }
+  ctx_->media.close_leg(session_, leg_role::agent);
+}
+
+void call_actor::on_withdraw(acd::withdraw_reason why) {
+  if (phase_ != phase::ringing) return;
+  if (!rec_.offers.empty() && rec_.offers.back().result.empty())
+    rec_.offers.back().result = std::string(acd::to_string(why));
+  drop_agent_leg();
+  phase_ = phase::waiting;  // the ACD re-offers (N-03), or the call left
+  if (playing_ != playing::hold && playing_ != playing::announcement) play(ctx_->hold_music, playing::hold, true);
+}
+
+void call_actor::agent_answered(const sip::call_event& e) {
+  if (phase_ != phase::ringing || !e.sdp) return;
+  auto accepted = sdp::accept_answer(agent_offer_, *e.sdp, ctx_->options.phone_policy);
+  if (auto* err = std::get_if<sdp::negotiation_error>(&accepted)) {
+    log::warn("calls", "agent phone's answer unusable", {{"reason", err->reason}});
+    return offer_failed("bad answer");
+  }
+  phase_ = phase::connected;
+  agent_gone_ = false;  // a new agent after a transfer back to a queue
+  rec_.agent = offered_.agent;
+  rec_.agent_answered = ctx_->options.now();
+  rec_.offers.back().result = "answered";
+  rec_.wait_ms = rec_.queued_at ? std::chrono::duration_cast<std::chrono::milliseconds>(*rec_.agent_answered - *rec_.queued_at).count() : 0;
+  rec_.outcome = "answered";
+  in_acd_ = true;
+  // A G.711 caller carries 4 kHz: the agent's Opus is encoded no wider.
+  ctx_->media.configure_leg(session_, leg_role::agent, std::get<sdp::negotiated>(accepted),
+                            caller_codec_narrow_ ? 4000 : 0);
+  ctx_->media.stop_playback(session_);
+  ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
+  update_acd(call_update::answered);
+  // N-05: both hear the work id ("工号 1023 为您服务").
+  auto wid = ctx_->prompts.work_id_announcement(offered_.agent, 8000, true);
+  if (auto* p = std::get_if<std::vector<int16_t>>(&wid))
+    play(std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(*p)}), playing::work_id, false,
+         {leg_role::caller, leg_role::agent});
+  start_recording();
+  publish("connected");
+}
+
+void call_actor::start_recording() {
+  rec_.recording = calls::start_recording(*ctx_, session_, id_, caller_.call_id, offered_.agent,
+                                          caf::actor_cast<caf::actor>(this));
+  recording_pending_ = !rec_.recording.empty();
+}
+
+void call_actor::on_recording(const record::recording_result& r) {
+  if (r.error) {
+    log::warn("calls", "recording failed", {{"call", std::to_string(id_)}, {"error", r.error->message}});
+    if (phase_ != phase::closing) return;  // the file is gone or short; the final report follows
+  }
+  rec_.recording_ms = static_cast<int64_t>(r.duration_ms);
+  rec_.recording_sha256 = r.sha256;
+  recording_pending_ = false;
+  if (phase_ == phase::closing && media_closed_) write_record();
+}
+
+void call_actor::say_goodbye(const std::string& prompt) {
+  phase_ = phase::goodbye;
+  play(ctx_->clip(prompt), playing::closing_prompt);
+}
+
+void call_actor::hang_up_caller(const std::string& by) {
+  if (rec_.released_by.empty()) rec_.released_by = by;
+  if (caller_.ref) ctx_->sip->hangup(caller_.ref);
+  finish();
+}
+
+void call_actor::on_sip(const sip::call_event& e) {
+  if (transfer_ref_ && e.ref == transfer_ref_) return on_transfer_leg(e);
+  if (mon_ && mon_->ref && e.ref == mon_->ref) return on_monitor_leg(e);
+  if (e.kind == call_event_kind::reinvite_offer) return on_reinvite(e);
+  bool from_agent = agent_ref_ && e.ref == agent_ref_;
+  if (from_agent) {
     switch (e.kind) {
-      case call_event_kind::dtmf: return on_digit(leg_role::caller, e.digit);
-      case call_event_kind::ended: return caller_released();
+      case call_event_kind::answered: return agent_answered(e);
+      case call_event_kind::ended:
+        ctx_->unbind(agent_ref_);
+        agent_ref_ = 0;
+        if (phase_ == phase::ringing) return offer_failed(e.status ? "rejected " + std::to_string(e.status) : "failed");
+        if (phase_ == phase::connected && transfer_ref_) {
+          // The agent hung up while the transfer rings: the transfer goes on without them.
+          update_acd(call_update::ended);
+          in_acd_ = false;
+          agent_gone_ = true;
+          ctx_->media.close_leg(session_, leg_role::agent);
+          return;
+        }
+        if (phase_ == phase::connected) return agent_released();
+        return;
+      case call_event_kind::dtmf: return;  // INFO from the agent's phone: not the caller's menu
       default: return;
     }
   }
-
-  void caller_released() {
-    ctx_->unbind(caller_.ref);
-    caller_.ref = 0;
-    if (rec_.released_by.empty()) rec_.released_by = "caller";  // N-06
-    switch (phase_) {
-      case phase::ivr:
-        rec_.ivr_path = walk_ ? walk_->path() : "";
-        rec_.ivr_digits = walk_ ? walk_->digits() : "";
-        if (rec_.outcome.empty()) rec_.outcome = "abandoned_in_ivr";
-        break;
-      case phase::waiting:
-      case phase::ringing:
-        if (rec_.queued_at)
-          rec_.wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_->options.now() - *rec_.queued_at).count();
-        if (!rec_.offers.empty() && rec_.offers.back().result.empty()) rec_.offers.back().result = "abandoned";
-        rec_.outcome = "abandoned_in_queue";
-        if (in_acd_) update_acd(call_update::abandoned);
-        in_acd_ = false;
-        drop_agent_leg();
-        break;
-      case phase::connected:
-        drop_transfer_leg();
-        drop_agent_leg();
-        if (in_acd_) update_acd(call_update::ended);
-        in_acd_ = false;
-        break;
-      default:
-        break;
-    }
-    finish();
+  if (e.ref != caller_.ref) return;
+  switch (e.kind) {
+    case call_event_kind::dtmf: return on_digit(leg_role::caller, e.digit);
+    case call_event_kind::ended: return caller_released();
+    default: return;
   }
+}
 
-  void agent_released() {
-    if (rec_.released_by.empty()) rec_.released_by = "agent";
-    if (in_acd_) update_acd(call_update::ended);  // the agent goes to wrap-up
-    in_acd_ = false;
-    ctx_->media.close_leg(session_, leg_role::agent);
-    end_monitor("the agent released the call");
-    // N-16: the caller is offered the keypad survey.
-    phase_ = phase::survey;
-    publish("survey");
-    play(ctx_->clip("survey"), playing::survey);
+void call_actor::caller_released() {
+  ctx_->unbind(caller_.ref);
+  caller_.ref = 0;
+  if (rec_.released_by.empty()) rec_.released_by = "caller";  // N-06
+  switch (phase_) {
+    case phase::ivr:
+      rec_.ivr_path = walk_ ? walk_->path() : "";
+      rec_.ivr_digits = walk_ ? walk_->digits() : "";
+      if (rec_.outcome.empty()) rec_.outcome = "abandoned_in_ivr";
+      break;
+    case phase::waiting:
+    case phase::ringing:
+      if (rec_.queued_at)
+        rec_.wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_->options.now() - *rec_.queued_at).count();
+      if (!rec_.offers.empty() && rec_.offers.back().result.empty()) rec_.offers.back().result = "abandoned";
+      rec_.outcome = "abandoned_in_queue";
+      if (in_acd_) update_acd(call_update::abandoned);
+      in_acd_ = false;
+      drop_agent_leg();
+      break;
+    case phase::connected:
+      drop_transfer_leg();
+      drop_agent_leg();
+      if (in_acd_) update_acd(call_update::ended);
+      in_acd_ = false;
+      break;
+    default:
+      break;
   }
+  finish();
+}
 
-  // ---- re-INVITEs: hold and resume ----------------------------------------------------
-  // A phone's re-INVITE is answered from the same local media (the leg keeps its SSRC,
-  // sequence and SRTP contexts). When the agent holds (a=sendonly or inactive), the caller
-  // hears hold music until the agent resumes; when the caller holds, the agent hears
-  // silence. A re-INVITE on another leg, or that cannot be answered, is refused (488) and
-  // the call goes on as it was.
-  void on_reinvite(const sip::call_event& e) {
-    bool from_caller = e.ref == caller_.ref;
-    bool from_agent = agent_ref_ && e.ref == agent_ref_ && phase_ == phase::connected;
-    if ((!from_caller && !from_agent) || !e.sdp) return ctx_->sip->reject(e.ref, 488, "Not Acceptable Here");
-    auto* previous = from_caller ? &caller_answer_ : (agent_answer_.media.empty() ? nullptr : &agent_answer_);
-    auto answer = sdp::answer_offer(*e.sdp, from_caller ? caller_.policy : ctx_->options.phone_policy,
-                                    from_caller ? caller_local_ : agent_local_, random_bytes, previous);
-    if (auto* err = std::get_if<sdp::negotiation_error>(&answer))
-      return ctx_->sip->reject(e.ref, err->sip_status, err->reason);
-    auto& a = std::get<sdp::answer_result>(answer);
-    auto role = from_caller ? leg_role::caller : leg_role::agent;
-    ctx_->media.configure_leg(session_, role, a.session, from_caller ? 0 : (caller_codec_narrow_ ? 4000 : 0));
-    ctx_->sip->answer(e.ref, a.answer);
-    (from_caller ? caller_answer_ : agent_answer_) = a.answer;
-    // The peer holds when it stops receiving: it offers sendonly (we answer recvonly) or
-    // inactive (RFC 3264 §8.4).
-    bool held = a.session.local_direction == sdp::direction::recvonly ||
-                a.session.local_direction == sdp::direction::inactive;
-    if (from_agent && held != agent_holding_) {
-      agent_holding_ = held;
-      rec_.holds += held ? 1 : 0;
-      if (held) {
-        play(ctx_->hold_music, playing::hold, true);
-        publish("on_hold");
-      } else {
-        if (playing_ == playing::hold) {
-          ctx_->media.stop_playback(session_);
-          playing_ = playing::none;
-        }
-        if (!mon_) ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
-        publish("connected");
-      }
-    }
-  }
+void call_actor::agent_released() {
+  if (rec_.released_by.empty()) rec_.released_by = "agent";
+  if (in_acd_) update_acd(call_update::ended);  // the agent goes to wrap-up
+  in_acd_ = false;
+  ctx_->media.close_leg(session_, leg_role::agent);
+  end_monitor("the agent released the call");
+  // N-16: the caller is offered the keypad survey.
+  phase_ = phase::survey;
+  publish("survey");
+  play(ctx_->clip("survey"), playing::survey);
+}
 
-  // ---- N-40 listen, whisper, barge, take over -----------------------------------------
-  struct monitor_state {
-    monitor_request req;
-    monitor_mode mode = monitor_mode::listen;
-    sip::call_ref ref = 0;  // via a phone
-    sdp::session_description offer;
-    bool joined = false;  // the browser's leg at once, a phone when answered
+void call_actor::start_feature() {
+  phase_ = phase::feature;
+  auto self = caf::actor_cast<caf::actor>(this);
+  caf::anon_send(ctx_->acd(), agent_cmd_msg{feature_agent_, *feature_, acd::not_ready_reason::break_time,
+                                          [self](std::string error) {
+                                            caf::anon_send(self, call_timer{call_timer::kind::digit,
+                                                                            error.empty() ? 1u : 2u});
+                                          }});
+}
+
+void call_actor::feature_done(bool ok) {
+  // A rising pair of beeps: done; three low ones: refused.
+  std::vector<int16_t> pcm;
+  auto beep = [&](double hz, double seconds) {
+    for (int i = 0; i < static_cast<int>(8000 * seconds); ++i)
+      pcm.push_back(static_cast<int16_t>(6000 * std::sin(2 * M_PI * hz * i / 8000)));
+    pcm.insert(pcm.end(), 800, 0);
   };
-
-  static std::string_view monitor_mode_name(monitor_mode m) {
-    switch (m) {
-      case monitor_mode::listen: return "listen";
-      case monitor_mode::whisper: return "whisper";
-      case monitor_mode::barge: return "barge";
-      case monitor_mode::takeover: return "takeover";
-    }
-    return "listen";
+  if (ok) {
+    beep(880, 0.15);
+    beep(1320, 0.25);
+  } else {
+    for (int i = 0; i < 3; ++i) beep(400, 0.15);
   }
+  rec_.outcome = ok ? "feature_ok" : "feature_refused";
+  phase_ = phase::goodbye;
+  play(std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(pcm)}), playing::closing_prompt);
+}
 
-  void on_monitor(monitor_msg& m) {
-    switch (m.what) {
-      case monitor_msg::kind::start: return start_monitor(m);
-      case monitor_msg::kind::mode: {
-        if (!mon_) return m.result("nobody is monitoring this call");
-        if (mon_->mode == monitor_mode::takeover) return m.result("the call was taken over: the agent has left it");
-        mon_->mode = m.mode;
-        if (mon_->joined) apply_monitor_mode();
-        publish("connected");
-        return m.result("");
-      }
-      case monitor_msg::kind::stop: {
-        if (!mon_) return m.result("");
-        bool took_over = mon_->mode == monitor_mode::takeover && mon_->joined;
-        drop_monitor_leg();
-        if (took_over) return supervisor_released();
-        if (!agent_gone_) ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
-        publish("connected");
-        return m.result("");
-      }
+void call_actor::on_media(const media::media_event& e) {
+  switch (e.what) {
+    case media::media_event::kind::dtmf: return on_digit(e.leg, e.digit);
+    case media::media_event::kind::playback_done: {
+      playing what = playing_;
+      playing_ = playing::none;
+      return on_playback_done(what);
     }
-  }
-
-  void start_monitor(monitor_msg& m) {
-    if (phase_ != phase::connected || agent_gone_) return m.done("the call is not in conversation", 0);
-    if (transfer_ref_) return m.done("a transfer is ringing on this call", 0);
-    if (mon_) return m.done(mon_->req.supervisor + " is already monitoring this call", 0);
-    auto local = ctx_->media.open_leg(session_, leg_role::supervisor, false,
-                                      m.req.phone.empty() ? std::string("127.0.0.1") : ctx_->options.advertise_address);
-    if (auto* err = std::get_if<std::string>(&local)) return m.done("no media port: " + *err, 0);
-    auto& lm = std::get<sdp::local_media>(local);
-    mon_.emplace();
-    mon_->req = std::move(m.req);
-    mon_->mode = mon_->req.mode;
-    log::info("calls", "monitor", {{"call", std::to_string(id_)}, {"by", mon_->req.supervisor},
-                                   {"mode", std::string(monitor_mode_name(mon_->mode))}});
-    if (mon_->req.phone.empty()) {
-      // The console's loopback peer: Opus at 48 kHz, rtcp-mux, nothing to negotiate.
-      sdp::negotiated n;
-      n.audio = sdp::codec{111, "opus", 48000, 2, "useinbandfec=1"};
-      n.remote_address = "127.0.0.1";
-      n.remote_port = n.remote_rtcp_port = mon_->req.browser_port;
-      n.rtcp_mux = true;
-      ctx_->media.configure_leg(session_, leg_role::supervisor, n, caller_codec_narrow_ ? 4000 : 0);
-      mon_->joined = true;
-      apply_monitor_mode();
-      publish("connected");
-      return m.done("", lm.port);
-    }
-    mon_->offer = sdp::make_offer(ctx_->options.phone_policy, lm, random_bytes);
-    sip::originate_request req;
-    req.target = mon_->req.phone;
-    req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;
-    req.from_display = "监听 " + rec_.agent;
-    req.offer = mon_->offer;
-    mon_->ref = ctx_->sip->originate(req);
-    ctx_->bind(mon_->ref, caf::actor_cast<caf::actor>(this));
-    publish("connected");
-    m.done("", 0);
-  }
-
-  void on_monitor_leg(const sip::call_event& e) {
-    if (e.kind == call_event_kind::answered && e.sdp && !mon_->joined) {
-      auto accepted = sdp::accept_answer(mon_->offer, *e.sdp, ctx_->options.phone_policy);
-      if (std::holds_alternative<sdp::negotiation_error>(accepted)) return end_monitor("the phone's answer was not usable");
-      ctx_->media.configure_leg(session_, leg_role::supervisor, std::get<sdp::negotiated>(accepted),
-                                caller_codec_narrow_ ? 4000 : 0);
-      mon_->joined = true;
-      apply_monitor_mode();
-      publish("connected");
-      return;
-    }
-    if (e.kind == call_event_kind::ended) {
-      ctx_->unbind(mon_->ref);
-      mon_->ref = 0;
-      bool took_over = mon_->mode == monitor_mode::takeover && mon_->joined;
-      bool was_joined = mon_->joined;
-      end_monitor(was_joined ? "the supervisor's phone hung up"
-                             : (e.status ? "the phone refused: " + std::to_string(e.status) : "the phone did not answer"));
-      if (took_over) return supervisor_released();
-      if (!agent_gone_) ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
-      publish("connected");
-    }
-  }
-
-  void apply_monitor_mode() {
-    switch (mon_->mode) {
-      case monitor_mode::listen: return ctx_->media.set_mix(session_, mix::preset(mix::mode::listen));
-      case monitor_mode::whisper: return ctx_->media.set_mix(session_, mix::preset(mix::mode::whisper));
-      case monitor_mode::barge: return ctx_->media.set_mix(session_, mix::preset(mix::mode::barge));
-      case monitor_mode::takeover: break;
-    }
-    // Take over: the supervisor talks with the caller, the agent's leg goes (wrap-up),
-    // and the recording's agent channel carries the supervisor from now on (N-42).
-    mix::matrix m{};
-    m[mix::caller][mix::supervisor] = m[mix::supervisor][mix::caller] = 1;
-    ctx_->media.set_mix(session_, m);
-    rec_.transfers += (rec_.transfers.empty() ? "" : ";") + std::string("takeover:") + mon_->req.supervisor;
-    release_agent();
-  }
-
-  // The agent is done with this call (a transfer answered, a take-over, another queue):
-  // their phone is hung up and they go to wrap-up; the caller stays.
-  void release_agent() {
-    if (agent_gone_) return;
-    if (agent_ref_) {
-      ctx_->sip->hangup(agent_ref_);
-      ctx_->unbind(agent_ref_);
-      agent_ref_ = 0;
-    }
-    ctx_->media.close_leg(session_, leg_role::agent);
-    if (in_acd_) update_acd(call_update::ended);
-    in_acd_ = false;
-    agent_gone_ = true;
-  }
-
-  // The supervisor who took the call over left it: like an agent's release (N-16).
-  void supervisor_released() {
-    if (rec_.released_by.empty()) rec_.released_by = "agent";
-    phase_ = phase::survey;
-    publish("survey");
-    play(ctx_->clip("survey"), playing::survey);
-  }
-
-  void drop_monitor_leg() {
-    if (!mon_) return;
-    if (mon_->ref) {
-      ctx_->sip->hangup(mon_->ref);
-      ctx_->unbind(mon_->ref);
-    }
-    ctx_->media.close_leg(session_, leg_role::supervisor);
-    mon_.reset();
-  }
-
-  // The monitor ends on the call's side: the console is told why.
-  void end_monitor(const std::string& why) {
-    if (!mon_) return;
-    auto ended = std::move(mon_->req.ended);
-    drop_monitor_leg();
-    if (ended) ended(why);
-  }
-
-  // ---- N-11 transfer, N-14 dangerous call --------------------------------------------
-  void on_request(call_request_msg& m) {
-    if (m.what == call_request_msg::kind::dangerous) {
-      rec_.dangerous = true;
-      boost::json::object o{{"alarm", "dangerous_call"}, {"raised", true}, {"call", id_}, {"agent", m.agent},
-                            {"from", rec_.from}, {"queue", rec_.queue}};
-      ctx_->hub.publish("alarms", boost::json::serialize(o));
-      log::warn("calls", "dangerous call flagged", {{"call", std::to_string(id_)}, {"agent", m.agent}});
-      if (m.done) m.done("");
-      return;
-    }
-    if (phase_ != phase::connected || agent_gone_) {
-      if (m.done) m.done("the call is not in conversation");
-      return;
-    }
-    if (transfer_ref_) {
-      if (m.done) m.done("a transfer is already ringing");
-      return;
-    }
-    if (mon_) {
-      if (m.done) m.done("a supervisor is on the call (" + mon_->req.supervisor + ")");
-      return;
-    }
-    if (m.what == call_request_msg::kind::to_queue) return transfer_to_queue(m);
-    auto local = ctx_->media.open_leg(session_, leg_role::supervisor, false, ctx_->options.advertise_address);
-    if (auto* err = std::get_if<std::string>(&local)) {
-      if (m.done) m.done("no media port: " + *err);
-      return;
-    }
-    transfer_offer_ = sdp::make_offer(ctx_->options.phone_policy, std::get<sdp::local_media>(local), random_bytes);
-    sip::originate_request req;
-    req.target = m.target;
-    req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;
-    req.from_display = "转接 " + rec_.agent;
-    req.offer = transfer_offer_;
-    transfer_ref_ = ctx_->sip->originate(req);
-    ctx_->bind(transfer_ref_, caf::actor_cast<caf::actor>(this));
-    transfer_target_ = m.target;
-    rec_.transfers += (rec_.transfers.empty() ? "" : ";") + m.target;
-    // The caller hears hold music; the agent waits on the line, hearing nobody.
-    mix::matrix quiet{};
-    ctx_->media.set_mix(session_, quiet);
-    play(ctx_->hold_music, playing::hold, true);
-    ++transfer_gen_;
-    delayed_send(this, std::chrono::seconds(ctx_->options.transfer_timeout_s),
-                 call_timer{call_timer::kind::transfer, transfer_gen_});
-    publish("transferring");
-    if (m.done) m.done("");
-  }
-
-  // N-11 to another queue: the agent is released (wrap-up), the caller hears the transfer
-  // prompt and waits in the new queue like any call; the call record lists both queues.
-  void transfer_to_queue(call_request_msg& m) {
-    rec_.transfers += (rec_.transfers.empty() ? "" : ";") + std::string("queue:") + m.target;
-    release_agent();
-    ctx_->media.set_mix(session_, mix::matrix{});
-    enqueue(m.target);
-    if (m.done) m.done("");
-  }
-
-  void on_transfer_leg(const sip::call_event& e) {
-    if (e.kind == call_event_kind::answered && e.sdp && !transfer_answered_) {
-      auto accepted = sdp::accept_answer(transfer_offer_, *e.sdp, ctx_->options.phone_policy);
-      if (std::holds_alternative<sdp::negotiation_error>(accepted)) return transfer_failed("bad answer");
-      transfer_answered_ = true;
-      ++transfer_gen_;  // the timeout no longer applies
-      ctx_->media.configure_leg(session_, leg_role::supervisor, std::get<sdp::negotiated>(accepted),
-                                caller_codec_narrow_ ? 4000 : 0);
-      ctx_->media.stop_playback(session_);
-      mix::matrix m{};
-      m[mix::caller][mix::supervisor] = m[mix::supervisor][mix::caller] = 1;
-      ctx_->media.set_mix(session_, m);
-      rec_.transfers += ":answered";
-      release_agent();  // released, into wrap-up
-      publish("transferred");
-      return;
-    }
-    if (e.kind == call_event_kind::ended) {
-      ctx_->unbind(transfer_ref_);
-      transfer_ref_ = 0;
-      if (!transfer_answered_) return transfer_failed(e.status ? "refused " + std::to_string(e.status) : "failed");
-      // The supervisor released: like an agent's release (N-16 survey).
-      ctx_->media.close_leg(session_, leg_role::supervisor);
-      if (rec_.released_by.empty()) rec_.released_by = "agent";
-      phase_ = phase::survey;
-      publish("survey");
-      play(ctx_->clip("survey"), playing::survey);
-    }
-  }
-
-  // Nobody took the transfer: the caller is back with the agent (N-11).
-  void transfer_failed(const std::string& why) {
-    ++transfer_gen_;
-    drop_transfer_leg();
-    rec_.transfers += ":" + why;
-    ctx_->media.stop_playback(session_);
-    if (agent_gone_) {  // the agent left meanwhile: the caller goes back to the queue
-      phase_ = phase::waiting;
-      enqueue(rec_.queue);
-      return;
-    }
-    ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
-    publish("transfer_returned");
-  }
-
-  void drop_transfer_leg() {
-    if (!transfer_ref_) return;
-    ctx_->sip->hangup(transfer_ref_);
-    ctx_->unbind(transfer_ref_);
-    transfer_ref_ = 0;
-    ctx_->media.close_leg(session_, leg_role::supervisor);
-  }
-
-  void on_media(const media::media_event& e) {
-    switch (e.what) {
-      case media::media_event::kind::dtmf: return on_digit(e.leg, e.digit);
-      case media::media_event::kind::playback_done: {
-        playing what = playing_;
-        playing_ = playing::none;
-        return on_playback_done(what);
-      }
-      case media::media_event::kind::stream_timeout:
-        // N-06 silent line: a caller whose media stopped for the stream timeout is gone.
-        if (e.leg == leg_role::caller && phase_ != phase::closing) {
-          log::info("calls", "caller's media stopped: ending the call", {{"call", std::to_string(id_)}});
-          rec_.released_by = rec_.released_by.empty() ? "system" : rec_.released_by;
-          if (phase_ == phase::connected) {
-            drop_agent_leg();
-            update_acd(call_update::ended);
-          } else if (in_acd_) {
-            update_acd(call_update::abandoned);
-          }
-          in_acd_ = false;
-          hang_up_caller("system");
+    case media::media_event::kind::stream_timeout:
+      // N-06 silent line: a caller whose media stopped for the stream timeout is gone.
+      if (e.leg == leg_role::caller && phase_ != phase::closing) {
+        log::info("calls", "caller's media stopped: ending the call", {{"call", std::to_string(id_)}});
+        rec_.released_by = rec_.released_by.empty() ? "system" : rec_.released_by;
+        if (phase_ == phase::connected) {
+          drop_agent_leg();
+          update_acd(call_update::ended);
+        } else if (in_acd_) {
+          update_acd(call_update::abandoned);
         }
-        return;
-      case media::media_event::kind::closed:
-        rec_.media = e.reports;
-        rec_.activity = e.activity;
-        media_closed_ = true;
-        if (phase_ == phase::closing && !recording_pending_) write_record();  // else when the file is done
-        return;
-      default:
-        return;
-    }
+        in_acd_ = false;
+        hang_up_caller("system");
+      }
+      return;
+    case media::media_event::kind::closed:
+      rec_.media = e.reports;
+      rec_.activity = e.activity;
+      media_closed_ = true;
+      if (phase_ == phase::closing && !recording_pending_) write_record();  // else when the file is done
+      return;
+    default:
+      return;
   }
+}
 
-  void finish() {
-    if (phase_ == phase::closing) return;
-    phase_ = phase::closing;
-    if (agent_ref_) drop_agent_leg();
-    drop_transfer_leg();
-    if (in_acd_) update_acd(call_update::abandoned);
-    in_acd_ = false;
-    if (caller_.ref) ctx_->unbind(caller_.ref);
-    end_monitor("the call ended");
-    rec_.ended = ctx_->options.now();
-    publish("ended");
-    ctx_->media.close_session(session_);  // its `closed` event carries the media reports
-    delayed_send(this, std::chrono::seconds(3), call_timer{call_timer::kind::close_guard, 0});
-  }
+void call_actor::finish() {
+  if (phase_ == phase::closing) return;
+  phase_ = phase::closing;
+  if (agent_ref_) drop_agent_leg();
+  drop_transfer_leg();
+  if (in_acd_) update_acd(call_update::abandoned);
+  in_acd_ = false;
+  if (caller_.ref) ctx_->unbind(caller_.ref);
+  end_monitor("the call ended");
+  rec_.ended = ctx_->options.now();
+  publish("ended");
+  ctx_->media.close_session(session_);  // its `closed` event carries the media reports
+  delayed_send(this, std::chrono::seconds(3), call_timer{call_timer::kind::close_guard, 0});
+}
 
-  void write_record() {
-    if (record_written_) return;
-    record_written_ = true;
-    storage::write_batch b;
-    b.put(storage::table::calls, storage::be64(id_),
-          storage::encode_record(boost::json::parse(to_json(rec_)).as_object(), 1));
-    if (!rec_.from.empty())  // the next call from this number shows this one (N-07 screen pop)
-      b.put(storage::table::calls_by_caller, rec_.from + '\0' + storage::be64(id_), std::string());
-    auto self = caf::actor_cast<caf::actor>(this);
-    ctx_->writer.write(std::move(b), [self, id = id_](std::error_code ec, uint64_t) {
-      if (ec) log::error("calls", "call record not stored", {{"call", std::to_string(id)}, {"error", ec.message()}});
-      caf::anon_send(self, call_timer{call_timer::kind::done, 0});
-    });
-  }
+void call_actor::write_record() {
+  if (record_written_) return;
+  record_written_ = true;
+  storage::write_batch b;
+  b.put(storage::table::calls, storage::be64(id_),
+        storage::encode_record(boost::json::parse(to_json(rec_)).as_object(), 1));
+  if (!rec_.from.empty())  // the next call from this number shows this one (N-07 screen pop)
+    b.put(storage::table::calls_by_caller, rec_.from + '\0' + storage::be64(id_), std::string());
+  auto self = caf::actor_cast<caf::actor>(this);
+  ctx_->writer.write(std::move(b), [self, id = id_](std::error_code ec, uint64_t) {
+    if (ec) log::error("calls", "call record not stored", {{"call", std::to_string(id)}, {"error", ec.message()}});
+    caf::anon_send(self, call_timer{call_timer::kind::done, 0});
+  });
+}
 
-  void publish(const std::string& state) {
-    boost::json::object o{{"call", id_},          {"state", state},       {"from", rec_.from},
-                          {"dialled", rec_.dialled}, {"queue", rec_.queue}, {"agent", phase_ == phase::ringing ? offered_.agent : agent_gone_ ? std::string() : rec_.agent},
-                          {"at_ms", std::chrono::duration_cast<std::chrono::milliseconds>(ctx_->options.now().time_since_epoch()).count()}};
-    if (walk_) o["ivr_path"] = walk_->path();
-    if (!rec_.ivr_digits.empty()) o["ivr_digits"] = rec_.ivr_digits;
-    if (rec_.dangerous) o["dangerous"] = true;
-    if (mon_)
-      o["monitor"] = boost::json::object{{"by", mon_->req.supervisor},
-                                         {"mode", monitor_mode_name(mon_->mode)},
-                                         {"via", mon_->req.phone.empty() ? "browser" : "phone"},
-                                         {"joined", mon_->joined}};
-    ctx_->hub.publish("calls", boost::json::serialize(o));
-  }
-
-  // ---- feature codes from an agent's phone --------------------------------------------
-  void start_feature() {
-    phase_ = phase::feature;
-    auto self = caf::actor_cast<caf::actor>(this);
-    caf::anon_send(ctx_->acd(), agent_cmd_msg{feature_agent_, *feature_, acd::not_ready_reason::break_time,
-                                            [self](std::string error) {
-                                              caf::anon_send(self, call_timer{call_timer::kind::digit,
-                                                                              error.empty() ? 1u : 2u});
-                                            }});
-  }
-
-  void feature_done(bool ok) {
-    // A rising pair of beeps: done; three low ones: refused.
-    std::vector<int16_t> pcm;
-    auto beep = [&](double hz, double seconds) {
-      for (int i = 0; i < static_cast<int>(8000 * seconds); ++i)
-        pcm.push_back(static_cast<int16_t>(6000 * std::sin(2 * M_PI * hz * i / 8000)));
-      pcm.insert(pcm.end(), 800, 0);
-    };
-    if (ok) {
-      beep(880, 0.15);
-      beep(1320, 0.25);
-    } else {
-      for (int i = 0; i < 3; ++i) beep(400, 0.15);
-    }
-    rec_.outcome = ok ? "feature_ok" : "feature_refused";
-    phase_ = phase::goodbye;
-    play(std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::move(pcm)}), playing::closing_prompt);
-  }
-
-  std::shared_ptr<call_context> ctx_;
-  sip::incoming_call caller_;
-  std::string feature_agent_;
-  std::optional<agent_command> feature_;
-  uint64_t id_ = 0;
-  media::session_id session_ = 0;
-  phase phase_ = phase::ivr;
-  playing playing_ = playing::none;
-  uint64_t timer_gen_ = 0;
-  uint32_t digit_timeout_s_ = 6;
-  std::optional<ivr_walk> walk_;
-  sdp::session_description caller_answer_, agent_offer_;
-  bool caller_codec_narrow_ = true;
-  sip::call_ref agent_ref_ = 0;
-  offer_msg offered_;
-  bool in_acd_ = false;
-  acd::call_request acd_req_;               // what this call asked the ACD for
-  std::optional<call_update> last_update_;  // the last update sent to the ACD
-  bool record_written_ = false;
-  bool recording_pending_ = false, media_closed_ = false;
-  // N-11: a transfer ringing or done.
-  sip::call_ref transfer_ref_ = 0;
-  sdp::session_description transfer_offer_;
-  std::string transfer_target_;
-  uint64_t transfer_gen_ = 0;
-  bool transfer_answered_ = false, agent_gone_ = false;
-  std::optional<monitor_state> mon_;  // N-40
-  sdp::local_media caller_local_, agent_local_;  // answering re-INVITEs from the same ports
-  sdp::session_description agent_answer_;        // our last answer to the agent's re-INVITE
-  bool agent_holding_ = false;
-  call_record rec_;
-};
-
-}  // namespace
+void call_actor::publish(const std::string& state) {
+  boost::json::object o{{"call", id_},          {"state", state},       {"from", rec_.from},
+                        {"dialled", rec_.dialled}, {"queue", rec_.queue}, {"agent", phase_ == phase::ringing ? offered_.agent : agent_gone_ ? std::string() : rec_.agent},
+                        {"at_ms", std::chrono::duration_cast<std::chrono::milliseconds>(ctx_->options.now().time_since_epoch()).count()}};
+  if (walk_) o["ivr_path"] = walk_->path();
+  if (!rec_.ivr_digits.empty()) o["ivr_digits"] = rec_.ivr_digits;
+  if (rec_.dangerous) o["dangerous"] = true;
+  if (mon_)
+    o["monitor"] = boost::json::object{{"by", mon_->req.supervisor},
+                                       {"mode", monitor_mode_name(mon_->mode)},
+                                       {"via", mon_->req.phone.empty() ? "browser" : "phone"},
+                                       {"joined", mon_->joined}};
+  ctx_->hub.publish("calls", boost::json::serialize(o));
+}
 
 caf::actor spawn_call(const std::shared_ptr<call_context>& ctx, sip::incoming_call call) {
   return ctx->sys.spawn<call_actor>(ctx, std::move(call), std::string(), std::optional<agent_command>());
