@@ -41,5 +41,5 @@ pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus)
 pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)
 # spandsp: the in-band DTMF detector and generator (media/dtmf/inband.cpp).
 pkg_check_modules(SPANDSP REQUIRED IMPORTED_TARGET spandsp)
-# libopusenc: the call recorder's Ogg Opus files (media/record/).
-pkg_check_modules(OPUSENC REQUIRED IMPORTED_TARGET libopusenc)
+# libogg: the call recorder's Ogg Opus pages (media/record/; libopus encodes).
+pkg_check_modules(OGG REQUIRED IMPORTED_TARGET ogg)

@@ -1,8 +1,9 @@
 #include "media/record/recorder.hpp"
 
 #include <fcntl.h>
+#include <ogg/ogg.h>
 #include <openssl/evp.h>
-#include <opus/opusenc.h>
+#include <opus/opus_multistream.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -76,7 +77,17 @@ struct recording_state {
   std::shared_ptr<waker> bell;
   bool started = false;
   int fd = -1;
-  OggOpusEnc* enc = nullptr;
+  // Two uncoupled mono Opus streams at the call's own rate, muxed into Ogg pages here
+  // (RFC 7845). libopus encodes 8 kHz directly; libopusenc, used before, resampled every
+  // call to 48 kHz first and cost half as much again (tests/bench/record_bench).
+  OpusMSEncoder* enc = nullptr;
+  ogg_stream_state ogg{};
+  bool ogg_open = false;
+  int64_t granule = 0;            // 48 kHz samples encoded so far, the pre-skip included
+  int64_t page_granule = 0;       // where the last page was cut
+  int64_t packetno = 0;
+  int pre_skip = 0;               // 48 kHz samples the decoder drops (the encoder's lookahead)
+  std::vector<unsigned char> packet = std::vector<unsigned char>(4000);
   EVP_MD_CTX* sha = nullptr;
   uint64_t bytes = 0;
   uint64_t samples_written = 0;  // per channel
@@ -84,7 +95,8 @@ struct recording_state {
   std::optional<record_error> error;
 
   ~recording_state() {
-    if (enc) ope_encoder_destroy(enc);
+    if (enc) opus_multistream_encoder_destroy(enc);
+    if (ogg_open) ogg_stream_clear(&ogg);
     if (fd >= 0) ::close(fd);
     if (sha) EVP_MD_CTX_free(sha);
   }
@@ -97,26 +109,49 @@ struct recording_state {
 
 namespace {
 
-// libopusenc hands us each finished Ogg page: straight to the kernel (a SIGKILL loses
-// nothing already here) and into the running hash.
-int write_page(void* user, const unsigned char* data, opus_int32 len) {
-  auto* r = static_cast<recording_state*>(user);
+// Each finished Ogg page goes straight to the kernel (a SIGKILL loses nothing already
+// here) and into the running hash.
+bool write_bytes(recording_state& r, const unsigned char* data, long len) {
   while (len > 0) {
-    ssize_t n = ::write(r->fd, data, static_cast<size_t>(len));
+    ssize_t n = ::write(r.fd, data, static_cast<size_t>(len));
     if (n < 0) {
       if (errno == EINTR) continue;
-      r->write_errno = errno;
-      return 1;
+      r.write_errno = errno;
+      r.fail(errc::write_failed, "writing " + r.options.path + ": " + errno_text(errno));
+      return false;
     }
-    EVP_DigestUpdate(r->sha, data, static_cast<size_t>(n));
-    r->bytes += static_cast<uint64_t>(n);
+    EVP_DigestUpdate(r.sha, data, static_cast<size_t>(n));
+    r.bytes += static_cast<uint64_t>(n);
     data += n;
-    len -= static_cast<opus_int32>(n);
+    len -= n;
   }
-  return 0;
+  return true;
 }
 
-int close_stream(void*) { return 0; }  // we close the fd ourselves, after fsync
+// Writes the pages ready (`flush`: also the partial one, cutting a page here).
+void write_pages(recording_state& r, bool flush) {
+  ogg_page page;
+  while (flush ? ogg_stream_flush(&r.ogg, &page) : ogg_stream_pageout(&r.ogg, &page)) {
+    if (!write_bytes(r, page.header, page.header_len) || !write_bytes(r, page.body, page.body_len)) return;
+  }
+}
+
+void put_packet(recording_state& r, const unsigned char* data, long len, int64_t granule, bool bos, bool eos) {
+  ogg_packet op{};
+  op.packet = const_cast<unsigned char*>(data);
+  op.bytes = len;
+  op.b_o_s = bos ? 1 : 0;
+  op.e_o_s = eos ? 1 : 0;
+  op.granulepos = granule;
+  op.packetno = r.packetno++;
+  ogg_stream_packetin(&r.ogg, &op);
+}
+
+void put_le(std::string& s, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+std::string opus_text(int rc) { return opus_strerror(rc); }
 
 int max_bandwidth_for(uint32_t rate) {
   switch (rate) {
@@ -129,7 +164,6 @@ int max_bandwidth_for(uint32_t rate) {
   }
 }
 
-std::string ope_text(int rc) { return ope_strerror(rc); }
 
 // Creates the file and the encoder, writes the header pages. Errors go into r.error.
 void start(recording_state& r) {
@@ -141,74 +175,91 @@ void start(recording_state& r) {
   if (!r.sha || EVP_DigestInit_ex(r.sha, EVP_sha256(), nullptr) != 1)
     return r.fail(errc::encoder, "OpenSSL SHA-256 context unavailable");
 
-  OggOpusComments* comments = ope_comments_create();
-  if (!comments) return r.fail(errc::encoder, "libopusenc: cannot allocate comments");
-  int rc = OPE_OK;
-  auto add = [&](const std::string& tag, const std::string& value) {
-    if (rc == OPE_OK && !value.empty()) rc = ope_comments_add(comments, tag.c_str(), value.c_str());
-  };
-  add("CALL_ID", o.call_id);
-  add("DATE", o.start_time);
-  add("CHANNELS", "left=caller right=agent");
-  for (const auto& [tag, value] : o.extra_comments) add(tag, value);
-  if (rc != OPE_OK) {
-    ope_comments_destroy(comments);
-    return r.fail(errc::encoder, "libopusenc comments: " + ope_text(rc));
-  }
-
-  OpusEncCallbacks callbacks{write_page, close_stream};
-  // Family -1 now, then two uncoupled mono streams (see recorder.hpp: why not stereo).
-  r.enc = ope_encoder_create_callbacks(&callbacks, &r, comments, static_cast<opus_int32>(o.sample_rate), 2, -1, &rc);
-  ope_comments_destroy(comments);  // the encoder keeps its own copy
-  if (!r.enc) return r.fail(errc::encoder, "libopusenc: " + ope_text(rc));
+  // Family 1, two uncoupled mono streams (see recorder.hpp: why not stereo).
   const unsigned char mapping[2] = {0, 1};
-  rc = ope_encoder_deferred_init_with_mapping(r.enc, 1, 2, 0, mapping);
-  if (rc != OPE_OK) return r.fail(errc::encoder, "libopusenc channel mapping: " + ope_text(rc));
-
+  int rc = OPUS_OK;
+  r.enc = opus_multistream_encoder_create(static_cast<opus_int32>(o.sample_rate), 2, 2, 0, mapping,
+                                          OPUS_APPLICATION_VOIP, &rc);
+  if (!r.enc) return r.fail(errc::encoder, "libopus: " + opus_text(rc));
   const int bitrate = static_cast<int>(o.bitrate ? o.bitrate : (o.sample_rate == 8000 ? 24000 : 32000));
   struct setting {
     const char* name;
     int rc;
   };
   const setting settings[] = {
-      // 20 ms packets, as the media ticks. Set explicitly: libopusenc 0.2.1 leaves its
-      // frame_size_request uninitialised otherwise and reads it in drain (fixed upstream
-      // in 6d46f2d, after 0.2.1).
-      {"frame duration", ope_encoder_ctl(r.enc, OPUS_SET_EXPERT_FRAME_DURATION(OPUS_FRAMESIZE_20_MS))},
-      {"application", ope_encoder_ctl(r.enc, OPUS_SET_APPLICATION(OPUS_APPLICATION_VOIP))},
-      {"signal", ope_encoder_ctl(r.enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE))},
-      {"bitrate", ope_encoder_ctl(r.enc, OPUS_SET_BITRATE(bitrate))},
-      {"complexity", ope_encoder_ctl(r.enc, OPUS_SET_COMPLEXITY(o.complexity))},
+      {"signal", opus_multistream_encoder_ctl(r.enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE))},
+      {"bitrate", opus_multistream_encoder_ctl(r.enc, OPUS_SET_BITRATE(bitrate))},
+      {"complexity", opus_multistream_encoder_ctl(r.enc, OPUS_SET_COMPLEXITY(o.complexity))},
       // Encode no wider than the input: 8 kHz PCM has 4 kHz of audio.
-      {"max bandwidth", ope_encoder_ctl(r.enc, OPUS_SET_MAX_BANDWIDTH(max_bandwidth_for(o.sample_rate)))},
-      // libopusenc buffers 2 s before encoding by default: that much would die with a crash.
-      {"decision delay", ope_encoder_ctl(r.enc, OPE_SET_DECISION_DELAY(0))},
-      {"muxing delay", ope_encoder_ctl(r.enc, OPE_SET_MUXING_DELAY(page_interval_48k))},
-      // No padding: nobody edits tags in place; that would change the recorded checksum.
-      {"comment padding", ope_encoder_ctl(r.enc, OPE_SET_COMMENT_PADDING(0))},
-      // Deterministic serial numbers instead of libopusenc's rand() (not for threads).
-      {"serial number", ope_encoder_ctl(r.enc, OPE_SET_SERIALNO(static_cast<opus_int32>(
-                                                   std::hash<std::string>{}(o.path) & 0x7fffffff)))},
+      {"max bandwidth", opus_multistream_encoder_ctl(r.enc, OPUS_SET_MAX_BANDWIDTH(max_bandwidth_for(o.sample_rate)))},
   };
-  for (const auto& s : settings)
-    if (s.rc != OPE_OK) return r.fail(errc::encoder, std::string("libopusenc ") + s.name + ": " + ope_text(s.rc));
-  // The header pages now, so even a call killed in its first second leaves an Opus file.
-  rc = ope_encoder_flush_header(r.enc);
-  if (rc != OPE_OK) {
-    if (r.write_errno) return r.fail(errc::write_failed, "writing " + o.path + ": " + errno_text(r.write_errno));
-    return r.fail(errc::encoder, "libopusenc header: " + ope_text(rc));
+  for (const auto& st : settings)
+    if (st.rc != OPUS_OK) return r.fail(errc::encoder, std::string("libopus ") + st.name + ": " + opus_text(st.rc));
+  opus_int32 lookahead = 0;
+  opus_multistream_encoder_ctl(r.enc, OPUS_GET_LOOKAHEAD(&lookahead));
+  r.pre_skip = static_cast<int>(lookahead * static_cast<opus_int32>(48000 / o.sample_rate));
+
+  // Deterministic serial numbers (a hash of the path) instead of rand().
+  if (ogg_stream_init(&r.ogg, static_cast<int>(std::hash<std::string>{}(o.path) & 0x7fffffff)) != 0)
+    return r.fail(errc::encoder, "libogg: cannot start a stream");
+  r.ogg_open = true;
+  // RFC 7845 §5.1: the identification header, alone on the first page.
+  std::string head = "OpusHead";
+  put_le(head, 1, 1);  // version
+  put_le(head, 2, 1);  // channels
+  put_le(head, static_cast<uint64_t>(r.pre_skip), 2);
+  put_le(head, o.sample_rate, 4);  // the input's rate, for players that care
+  put_le(head, 0, 2);              // output gain
+  put_le(head, 1, 1);              // mapping family 1
+  put_le(head, 2, 1);              // streams
+  put_le(head, 0, 1);              // coupled streams
+  head += static_cast<char>(0);    // left: stream 0
+  head += static_cast<char>(1);    // right: stream 1
+  put_packet(r, reinterpret_cast<const unsigned char*>(head.data()), static_cast<long>(head.size()), 0, true, false);
+  write_pages(r, true);
+  // §5.2: the comment header, from the next page on. No padding: nobody edits tags in
+  // place; that would change the recorded checksum.
+  std::vector<std::string> comments;
+  auto add = [&](const std::string& tag, const std::string& value) {
+    if (!value.empty()) comments.push_back(tag + "=" + value);
+  };
+  add("CALL_ID", o.call_id);
+  add("DATE", o.start_time);
+  add("CHANNELS", "left=caller right=agent");
+  for (const auto& [tag, value] : o.extra_comments) add(tag, value);
+  std::string tags = "OpusTags";
+  std::string vendor = opus_get_version_string();
+  put_le(tags, vendor.size(), 4);
+  tags += vendor;
+  put_le(tags, comments.size(), 4);
+  for (const auto& c : comments) {
+    put_le(tags, c.size(), 4);
+    tags += c;
   }
+  put_packet(r, reinterpret_cast<const unsigned char*>(tags.data()), static_cast<long>(tags.size()), 0, false, false);
+  // The header pages now, so even a call killed in its first second leaves an Opus file.
+  write_pages(r, true);
+}
+
+// One 20 ms frame into the stream; a page is cut every page_interval_48k.
+bool encode_frame(recording_state& r, const int16_t* interleaved, bool last, int64_t end_granule) {
+  int n = opus_multistream_encode(r.enc, interleaved, static_cast<int>(r.frame_samples), r.packet.data(),
+                                  static_cast<opus_int32>(r.packet.size()));
+  if (n < 0) {
+    r.fail(errc::encoder, "libopus encode: " + opus_text(n));
+    return false;
+  }
+  r.granule += static_cast<int64_t>(r.frame_samples) * (48000 / r.options.sample_rate);
+  put_packet(r, r.packet.data(), n, last ? end_granule : r.granule, false, last);
+  bool cut = last || r.granule - r.page_granule >= page_interval_48k;
+  if (cut) r.page_granule = r.granule;
+  write_pages(r, cut);
+  return !r.error;
 }
 
 void encode(recording_state& r, const int16_t* interleaved) {
-  if (r.error) return;
-  int rc = ope_encoder_write(r.enc, interleaved, static_cast<int>(r.frame_samples));
-  if (rc != OPE_OK) {
-    if (r.write_errno)
-      return r.fail(errc::write_failed, "writing " + r.options.path + ": " + errno_text(r.write_errno));
-    return r.fail(errc::encoder, "libopusenc encode: " + ope_text(rc));
-  }
-  r.samples_written += r.frame_samples;
+  if (r.error || !r.enc) return;
+  if (encode_frame(r, interleaved, false, 0)) r.samples_written += r.frame_samples;
 }
 
 void encode_silence(recording_state& r, uint32_t frames) {
@@ -216,21 +267,21 @@ void encode_silence(recording_state& r, uint32_t frames) {
 }
 
 recording_result finish(recording_state& r) {
-  // libopusenc 0.2.1 drains a stream that never got a sample from an uninitialised end
-  // granule and may assert (fixed upstream in 6d46f2d, after 0.2.1): a call closed
-  // before its first frame gets 20 ms of silence.
+  // A call closed before its first frame gets 20 ms of silence: a stream with no audio
+  // packet is valid Ogg Opus, but players (opusinfo) call it broken.
   if (r.enc && !r.error && r.samples_written == 0) encode_silence(r, 1);
   if (r.enc && !r.error) {
-    int rc = ope_encoder_drain(r.enc);  // the last page, end of stream
-    if (rc != OPE_OK) {
-      if (r.write_errno)
-        r.fail(errc::write_failed, "writing " + r.options.path + ": " + errno_text(r.write_errno));
-      else
-        r.fail(errc::encoder, "libopusenc drain: " + ope_text(rc));
+    // Silence to push the encoder's lookahead out, then the end of the stream: its
+    // granule position trims the decoded audio to exactly what was recorded (§4.5).
+    const int64_t end = r.pre_skip + static_cast<int64_t>(r.samples_written) * (48000 / r.options.sample_rate);
+    const int64_t frame_48k = static_cast<int64_t>(r.frame_samples) * (48000 / r.options.sample_rate);
+    while (!r.error) {
+      bool last = r.granule + frame_48k >= end;
+      if (!encode_frame(r, r.silence.data(), last, end) || last) break;
     }
   }
   if (r.enc) {
-    ope_encoder_destroy(r.enc);
+    opus_multistream_encoder_destroy(r.enc);
     r.enc = nullptr;
   }
   if (r.fd >= 0) {

@@ -47,7 +47,7 @@ enum class errc {
   bad_argument = 1,  // open(): rate not 8000/16000/48000, empty path, ...
   pool_stopped,      // open() after the pool began shutting down
   cannot_open,       // the file could not be created (directory missing, permissions)
-  encoder,           // libopusenc refused a setting or failed to encode
+  encoder,           // libopus refused a setting or failed to encode
   write_failed,      // a write to the file failed (disk full, I/O error): file cut there
 };
 
