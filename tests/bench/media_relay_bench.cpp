@@ -3,6 +3,7 @@
 //
 //   build/release/tests/bench/media_relay_bench [--scenarios=g711,opus,full] [--seconds=6]
 //       [--warmup=1.5] [--runs=1] [--g711-calls=200,400,...] [--opus-calls=...] [--full-calls=...]
+//       [--fullrec-calls=...]
 //       [--relays=hotline,rtpengine] [--relay-cpu=1] [--generator-cpu=0] [--realtime]
 //       [--tick-phases=4]   (engine_config::tick_phases: sub-ticks per 20 ms; 1 = one burst)
 //
@@ -13,6 +14,9 @@
 //         the caller's 4 kHz bandwidth. rtpengine: codec transcode opus, PCMU masked toward
 //         the callee, so it transcodes PCMU <-> opus both ways.
 //   full  the 12333 call without recording: PCMU caller, Opus + SDES-SRTP agent (Hotline only).
+//   fullrec  the full 12333 call: as `full`, and each call recorded (stereo Ogg Opus) by the
+//         engine child's recorder pool (one thread, nice 10, on the same pinned core: its
+//         CPU counts in the relay's).
 // Each step runs `warmup` + `seconds`, measures over the `seconds` window: the relay's CPU
 // (all its threads, from /proc/<pid>/task/*/schedstat), loss, latency p50/p99 (marked PCMU
 // frames; see rtp_load.hpp). A relay's ramp stops at >= 1 % loss or a saturated core. Its
@@ -26,6 +30,7 @@
 // with --num-threads=1.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -38,6 +43,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -49,6 +55,7 @@
 #include <vector>
 
 #include "media/engine/engine.hpp"
+#include "media/record/recorder.hpp"
 #include "tests/bench/ng_client.hpp"
 #include "tests/bench/rtp_load.hpp"
 
@@ -60,10 +67,15 @@ using namespace hotline;
 using test::mono_ns;
 namespace ng = hotline::test::ng;
 
-enum class scenario { g711, opus, full };
+enum class scenario { g711, opus, full, fullrec };
 // Media port ranges: Hotline's engine, then rtpengine's.
 constexpr size_t hotline_port_min = 44000, hotline_port_max = 53999, rtpengine_port_min = 54000, rtpengine_port_max = 63999;
-const char* name_of(scenario s) { return s == scenario::g711 ? "g711" : s == scenario::opus ? "opus" : "full"; }
+const char* name_of(scenario s) {
+  return s == scenario::g711 ? "g711" : s == scenario::opus ? "opus" : s == scenario::full ? "full" : "fullrec";
+}
+scenario scenario_of(const std::string& x) {
+  return x == "g711" ? scenario::g711 : x == "opus" ? scenario::opus : x == "full" ? scenario::full : scenario::fullrec;
+}
 
 struct options {
   std::vector<scenario> scenarios{scenario::g711, scenario::opus};
@@ -75,7 +87,8 @@ struct options {
   unsigned tick_phases = media::engine_config{}.tick_phases;
   std::map<scenario, std::vector<int>> calls{{scenario::g711, {200, 300, 400, 500, 600, 700, 800}},
                                              {scenario::opus, {25, 50, 75, 100, 150, 200, 250}},
-                                             {scenario::full, {50, 100, 200, 300}}};
+                                             {scenario::full, {50, 100, 200, 300}},
+                                             {scenario::fullrec, {50, 100, 150, 200}}};
 };
 
 std::vector<std::string> split(const std::string& s, char sep = ',') {
@@ -168,6 +181,10 @@ struct engine_totals {  // from the sessions' closing reports
   c.port_min = hotline_port_min;
   c.port_max = hotline_port_max;
   media::engine eng(c);
+  record::recorder_pool recorders;  // fullrec: one thread, inherits the pinned core
+  std::string rec_dir = "/tmp/media_relay_bench." + std::to_string(getpid());
+  ::mkdir(rec_dir.c_str(), 0700);
+  uint64_t recorded = 0;
   if (auto err = eng.start()) {
     std::fprintf(stderr, "engine: %s\n", err->c_str());
     _exit(1);
@@ -196,8 +213,8 @@ struct engine_totals {  // from the sessions' closing reports
     unsigned caller_port = 0, agent_port = 0;
     std::sscanf(line, "%15s %u %u", what, &caller_port, &agent_port);
     std::string cmd = what;
-    if (cmd == "g711" || cmd == "opus" || cmd == "full") {
-      bool opus = cmd != "g711", srtp = cmd == "full";
+    if (cmd == "g711" || cmd == "opus" || cmd == "full" || cmd == "fullrec") {
+      bool opus = cmd != "g711", srtp = cmd == "full" || cmd == "fullrec";
       auto s = eng.create_session(8000, sink);
       auto a = eng.open_leg(s, media::leg_role::caller, false, "127.0.0.1");
       auto b = eng.open_leg(s, media::leg_role::agent, false, "127.0.0.1");
@@ -207,6 +224,13 @@ struct engine_totals {  // from the sessions' closing reports
         eng.configure_leg(s, media::leg_role::caller, leg_media(false, static_cast<uint16_t>(caller_port), false));
         eng.configure_leg(s, media::leg_role::agent, leg_media(opus, static_cast<uint16_t>(agent_port), srtp), opus ? 4000 : 0);
         eng.set_mix(s, mix::preset(mix::mode::bridge));
+        if (cmd == "fullrec") {
+          record::recording_options ro;
+          ro.path = rec_dir + "/" + std::to_string(++recorded) + ".opus";
+          auto r = recorders.open(std::move(ro));
+          if (auto* rec = std::get_if<std::unique_ptr<record::recording>>(&r))
+            eng.record(s, std::shared_ptr<record::recording>(std::move(*rec)));
+        }
         open.push_back(s);
         std::fprintf(out, "%u %u\n", std::get<sdp::local_media>(a).port, std::get<sdp::local_media>(b).port);
       }
@@ -229,6 +253,7 @@ struct engine_totals {  // from the sessions' closing reports
     }
     std::fflush(out);
   }
+  std::filesystem::remove_all(rec_dir);
   _exit(0);
 }
 
@@ -416,7 +441,7 @@ step_result run_step(const std::string& relay, scenario s, int calls, const opti
       if (!ports) return r;
       gen.setup(a, {test::rtp_load::payload::pcmu_marked, 0, ports->first, std::nullopt});
       gen.setup(b, {callee_kind, static_cast<uint8_t>(s == scenario::g711 ? 0 : 111), ports->second,
-                    s == scenario::full ? generator_srtp() : std::nullopt});
+                    s == scenario::full || s == scenario::fullrec ? generator_srtp() : std::nullopt});
     } else {
       auto ports = re->open_call(s, i, a_port, b_port);
       if (!ports) return r;
@@ -525,7 +550,7 @@ int main(int argc, char** argv) {
     };
     if (key == "--scenarios") {
       o.scenarios.clear();
-      for (auto& x : split(val)) o.scenarios.push_back(x == "g711" ? scenario::g711 : x == "opus" ? scenario::opus : scenario::full);
+      for (auto& x : split(val)) o.scenarios.push_back(scenario_of(x));
     } else if (key == "--relays") o.relays = split(val);
     else if (key == "--seconds") o.seconds = std::stod(val);
     else if (key == "--warmup") o.warmup = std::stod(val);
@@ -537,6 +562,7 @@ int main(int argc, char** argv) {
     else if (key == "--g711-calls") o.calls[scenario::g711] = ints();
     else if (key == "--opus-calls") o.calls[scenario::opus] = ints();
     else if (key == "--full-calls") o.calls[scenario::full] = ints();
+    else if (key == "--fullrec-calls") o.calls[scenario::fullrec] = ints();
     else {
       std::fprintf(stderr, "usage: see the comment at the top of tests/bench/media_relay_bench.cpp\n");
       return 2;
@@ -578,7 +604,7 @@ int main(int argc, char** argv) {
       std::map<std::string, bool> stopped;
       for (int calls : o.calls[s]) {
         for (const auto& relay : o.relays) {
-          if (stopped[relay] || (relay == "rtpengine" && s == scenario::full)) continue;
+          if (stopped[relay] || (relay == "rtpengine" && (s == scenario::full || s == scenario::fullrec))) continue;
           auto r = run_step(relay, s, calls, o, gen, hl.get(), re.get());
           if (!r.ok) {
             std::printf("%-9s %-4s %5d calls: setup failed\n", relay.c_str(), name_of(s), calls);
