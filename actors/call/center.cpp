@@ -79,6 +79,7 @@ std::string start_recording(call_context& ctx, media::session_id session, uint64
   ro.path = ctx.options.recordings_dir + "/" + std::to_string(id) + ".opus";
   ro.sample_rate = 8000;
   ro.call_id = sip_call_id;
+  ro.complexity = ctx.options.record_complexity;
   ro.start_time = std::to_string(
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.options.now().time_since_epoch()).count());
   ro.extra_comments = {{"HOTLINE_CALL", std::to_string(id)}, {"HOTLINE_AGENT", agent}};

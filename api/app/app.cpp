@@ -172,6 +172,7 @@ class application_impl final : public application {
     if (auto codecs = phones::parse_codecs(cfg_.sip.phone_codecs, &codec_error))
       o.phone_policy.codec_preference = *codecs;
     o.survey_timeout_s = cfg_.calls.survey_timeout_s;
+    o.record_complexity = static_cast<int>(cfg_.calls.record_complexity);
     o.announce_interval_s = cfg_.calls.announce_interval_s;
     o.callback_uri = cfg_.calls.callback_uri;
     o.callback_caller_id = cfg_.calls.callback_caller_id;

@@ -221,6 +221,11 @@ const std::vector<section>& schema() {
                                         "empty = defaults for every queue the IVR names."),
                      int_field<&c::calls, &calls_section::record>(
                          "record", "1 = record every bridged call (N-42) in data_dir/recordings.", 0, 1),
+                     int_field<&c::calls, &calls_section::record_complexity>(
+                         "record_complexity",
+                         "Opus encoder complexity of recordings (0-10). 4 costs ~0.8 % of a core per\n"
+                         "recorded call, 0 about half of that for slightly rougher speech (docs/PERFORMANCE.md).",
+                         0, 10),
                      int_field<&c::calls, &calls_section::survey_timeout_s>(
                          "survey_timeout_s", "Seconds the caller has to press a survey key (N-16, 1-60).", 1, 60),
                      int_field<&c::calls, &calls_section::announce_interval_s>(

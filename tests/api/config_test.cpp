@@ -83,7 +83,7 @@ TEST(Config, DefaultsDocumentEveryKey) {
     }
     prev = line;
   }
-  EXPECT_EQ(keys, 47);  // every scalar key of every section
+  EXPECT_EQ(keys, 48);  // every scalar key of every section
   EXPECT_NE(defaults_toml().find("[log.modules]"), std::string::npos);
 }
 
@@ -217,6 +217,7 @@ TEST(Config, OutOfRange) {
       {"auth", "lockout_after", 1, 100},
       {"auth", "lockout_minutes", 1, 10080},
       {"auth", "kdf_iterations", 1000, 10000000},
+      {"calls", "record_complexity", 0, 10},
   };
   for (const auto& rg : ranges) {
     auto doc = [&](long long v) {
