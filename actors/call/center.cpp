@@ -332,7 +332,8 @@ std::unique_ptr<center> make_center(center_deps& deps, center_options options, s
           std::make_shared<media::pcm_clip>(media::pcm_clip{8000, std::vector<int16_t>(pcm.begin(), pcm.end())});
   }
   ctx->hold_music = std::make_shared<media::pcm_clip>(media::pcm_clip{8000, prompt::synthesize_hold_music(8000)});
-  ctx->site = std::make_shared<acd_site>(deps.hub, ctx->options.now, ctx->options.router, site_queues(ctx->options));
+  ctx->site =
+      std::make_shared<acd_site>(deps.hub, ctx->options.now, ctx->options.router, site_queues(ctx->options));
   if (!spawn_acd(deps.sys, ctx->site, error)) return nullptr;
   std::weak_ptr<call_context> weak = ctx;
   set_live_calls(*ctx->site, [weak] {

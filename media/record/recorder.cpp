@@ -267,8 +267,8 @@ void encode_silence(recording_state& r, uint32_t frames) {
 }
 
 recording_result finish(recording_state& r) {
-  // A call closed before its first frame gets 20 ms of silence: a stream with no audio
-  // packet is valid Ogg Opus, but players (opusinfo) call it broken.
+  // A call closed before its first frame gets 20 ms of silence, so every recording has
+  // audio to play (as with libopusenc before, which could not end an empty stream).
   if (r.enc && !r.error && r.samples_written == 0) encode_silence(r, 1);
   if (r.enc && !r.error) {
     // Silence to push the encoder's lookahead out, then the end of the stream: its

@@ -87,7 +87,8 @@ struct service::impl final : transport_sender {
   };
   bool batching = false;
   std::vector<udp_out> out_batch;
-  std::vector<std::array<char, max_message_bytes + 1>> rx_bufs = std::vector<std::array<char, max_message_bytes + 1>>(udp_mmsg);
+  using rx_buffer = std::array<char, max_message_bytes + 1>;
+  std::vector<rx_buffer> rx_bufs = std::vector<rx_buffer>(udp_mmsg);
   void flush_udp();
   size_t drain_udp(udp::socket& s, address& a);
   const std::string& text_of(const net::ip::address& a) {

@@ -326,7 +326,7 @@ TEST(recorder, a_call_closed_before_its_first_frame_is_still_a_valid_file) {
   auto r = done.wait();
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->error);
-  EXPECT_EQ(r->duration_ms, 20u);  // one frame of silence: players call a stream without audio broken
+  EXPECT_EQ(r->duration_ms, 20u);  // one frame of silence: every recording has audio to play
   EXPECT_EQ(r->sha256, test::file_sha256(r->path));
   EXPECT_EQ(test::run_tool({"opusinfo", r->path}), 0);
   EXPECT_TRUE(test::decode_recording(r->path, dir.path(), 8000));
