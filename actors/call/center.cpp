@@ -179,6 +179,7 @@ class center_impl final : public center {
     caf::anon_send(ctx_->acd(), agent_req{agent_id, std::move(done)});
   }
   size_t active_calls() const override { return ctx_->active_calls.load(); }
+  uint64_t routing_restarts() const override { return ctx_->site->restarts(); }
   void transfer(const std::string& agent_id, const std::string& target_phone, result_fn done) override {
     caf::anon_send(ctx_->acd(), call_request_msg{call_request_msg::kind::transfer, agent_id, target_phone, std::move(done)});
   }

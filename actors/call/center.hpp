@@ -89,6 +89,8 @@ class center : public sip::event_handler {
   virtual void figures(const std::string& queue, std::function<void(std::optional<acd::figures>)> done) = 0;
   virtual void agent(const std::string& agent_id, std::function<void(std::optional<acd::agent_view>)> done) = 0;
   virtual size_t active_calls() const = 0;
+  // How often the ACD failed and was restarted since the start (docs/acd.md).
+  virtual uint64_t routing_restarts() const = 0;
   // N-11: the agent's current call goes to a supervisor's or expert's phone; the caller
   // hears hold music while it rings and returns to the agent if nobody answers in
   // `transfer_timeout_s` (or the phone refuses). The agent is released when it is answered.

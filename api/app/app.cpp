@@ -90,6 +90,16 @@ class application_impl final : public application {
       if (!sip_) return false;
       if (cfg_.calls.enabled && !start_calls(error)) return false;
     }
+    // The SIP edge's and the contact center's figures on /metrics (set once both run).
+    metrics_.set_extra([this](std::string& out) {
+      if (sip_) sip_->render_metrics(out);
+      if (!calls_) return;
+      api::metric_line(out, "hotline_calls_active", "gauge", "Calls in progress (IVR, queue, conversation, survey).",
+                       static_cast<double>(calls_->active_calls()));
+      api::metric_line(out, "hotline_acd_restarts_total", "counter",
+                       "Times the ACD failed and was restarted with its state (docs/acd.md).",
+                       static_cast<double>(calls_->routing_restarts()));
+    });
     return true;
   }
 
@@ -285,6 +295,7 @@ class application_impl final : public application {
       runtime_->hub().publish("system", R"({"event":"shutdown"})");
       runtime_->sync_hub(500);
     }
+    metrics_.set_extra(nullptr);  // before the parts it reads go
     if (sip_) sip_->attach_calls(nullptr);  // no new calls
     if (service_) service_->attach_consoles(nullptr);
     consoles_.reset();  // ends monitors while the calls still run

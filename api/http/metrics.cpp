@@ -2,8 +2,7 @@
 
 namespace hotline::api {
 
-namespace {
-void line(std::string& out, std::string_view name, std::string_view type, std::string_view help, double v) {
+void metric_line(std::string& out, std::string_view name, std::string_view type, std::string_view help, double v) {
   out += "# HELP ";
   out += name;
   out += ' ';
@@ -20,6 +19,9 @@ void line(std::string& out, std::string_view name, std::string_view type, std::s
   out += buf;
   out += '\n';
 }
+
+namespace {
+constexpr auto line = metric_line;
 }  // namespace
 
 std::string server_metrics::render(const storage::env& env) const {
@@ -48,6 +50,8 @@ std::string server_metrics::render(const storage::env& env) const {
   line(out, "hotline_storage_commit_failures_total", "counter", "Commits that failed (disk full, I/O).", r(st.failures));
   line(out, "hotline_storage_map_grows_total", "counter", "Times the LMDB map doubled.", r(st.map_grows));
   line(out, "hotline_storage_map_bytes", "gauge", "Current LMDB map size.", static_cast<double>(env.map_bytes()));
+  std::lock_guard lock(extra_mutex_);
+  if (extra_) extra_(out);
   return out;
 }
 

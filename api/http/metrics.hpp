@@ -4,7 +4,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <string_view>
 
 #include "storage/env.hpp"
 #include "storage/latency_histogram.hpp"
@@ -27,6 +30,21 @@ struct server_metrics {
     if (i < responses_by_class.size()) responses_by_class[i].fetch_add(1, std::memory_order_relaxed);
   }
   std::string render(const storage::env& env) const;
+
+  // More figures from parts that start after the server (the SIP edge, the contact
+  // center): appended to every scrape. Clear it before those parts go away.
+  using source = std::function<void(std::string& out)>;
+  void set_extra(source f) {
+    std::lock_guard lock(extra_mutex_);
+    extra_ = std::move(f);
+  }
+
+ private:
+  mutable std::mutex extra_mutex_;
+  source extra_;
 };
+
+// One Prometheus sample with its HELP and TYPE lines.
+void metric_line(std::string& out, std::string_view name, std::string_view type, std::string_view help, double v);
 
 }  // namespace hotline::api

@@ -7,6 +7,7 @@
 #include "actors/call/center.hpp"
 #include "actors/pubsub/subscriber.hpp"
 #include "actors/runtime/log.hpp"
+#include "api/http/metrics.hpp"
 #include "api/sip/phones.hpp"
 #include "media/sip/service.hpp"
 
@@ -76,6 +77,21 @@ class edge_impl final : public edge, public sip::event_handler {
   }
   uint16_t port() const override { return service_->udp_port(); }
   std::string advertised_address() const override { return service_->advertised_address(); }
+  void render_metrics(std::string& out) override {
+    auto s = service_->stats();
+    api::metric_line(out, "hotline_sip_bindings", "gauge", "Registered contacts (agents' and supervisors' phones).",
+                     static_cast<double>(s.bindings));
+    api::metric_line(out, "hotline_sip_transactions", "gauge", "Live SIP transactions (incl. those in Timer J/K).",
+                     static_cast<double>(s.transactions.live));
+    api::metric_line(out, "hotline_sip_retransmissions_sent_total", "counter",
+                     "Requests and responses sent again over UDP.", static_cast<double>(s.transactions.retransmissions_sent));
+    api::metric_line(out, "hotline_sip_timeouts_total", "counter", "Transactions that timed out.",
+                     static_cast<double>(s.transactions.timeouts));
+    api::metric_line(out, "hotline_sip_thread_cpu_ratio", "gauge", "The SIP thread's CPU over the last second (1 = a core).",
+                     s.sip_thread_cpu);
+    api::metric_line(out, "hotline_sip_tcp_connections", "gauge", "Open SIP TCP connections.",
+                     static_cast<double>(s.tcp_connections));
+  }
   void attach_calls(calls::center* center) override {
     if (center) center->attach(*service_);
     calls_.store(center);

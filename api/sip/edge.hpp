@@ -34,6 +34,8 @@ class edge {
   // From now on calls go to the contact center (until then: 480). It must outlive the edge's
   // events: detach (nullptr) before destroying it.
   virtual void attach_calls(calls::center* center) = 0;
+  // Appends the edge's figures to a /metrics scrape (asks the SIP thread; waits for it).
+  virtual void render_metrics(std::string& out) = 0;
 };
 
 }  // namespace hotline::sipedge
