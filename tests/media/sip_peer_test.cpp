@@ -179,11 +179,10 @@ TEST_F(sip_peers, wrong_password_is_refused) {
 TEST_F(sip_peers, unanswered_outbound_call_is_cancelled) {
   answering_server server(defaults());
   ASSERT_TRUE(server.start());
-  uint16_t phone_port = free_udp_port();
-  sipp_background phone({"-sf", scenarios + "uas_no_answer.xml", "-i", "127.0.0.1", "-p", std::to_string(phone_port),
-                         "-m", "1"},
-                        dir);
-  ASSERT_TRUE(wait_until_bound(phone_port));
+  uint16_t phone_port = 0;
+  auto phone_uas = start_sipp_uas({"-sf", scenarios + "uas_no_answer.xml", "-i", "127.0.0.1", "-m", "1"}, dir, phone_port);
+  ASSERT_TRUE(phone_uas) << "SIPp did not start on a free port";
+  auto& phone = *phone_uas;
   sip::originate_request req;
   req.target = "sip:8002@127.0.0.1:" + std::to_string(phone_port);
   req.offer = sdp::make_offer({}, {"127.0.0.1", false, 30002}, [](std::span<std::byte> b) {

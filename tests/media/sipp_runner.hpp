@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -144,6 +145,11 @@ class sipp_background {
     pid_ = -1;
     return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
   }
+  // SIPp has ended (e.g. it could not bind its port).
+  bool exited() {
+    if (pid_ > 0 && waitpid(pid_, &status_, WNOHANG) == pid_) pid_ = -1;
+    return pid_ <= 0;
+  }
   void stop() {
     if (pid_ <= 0) return;
     kill(pid_, SIGKILL);
@@ -192,6 +198,25 @@ inline bool wait_until_bound(uint16_t port, std::chrono::milliseconds timeout = 
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return false;
+}
+
+// A background SIPp UAS on a free port (`args` without -p). free_udp_port() closes its
+// socket before SIPp binds, so under a parallel test run the port can be taken meanwhile or
+// SIPp can be slow to start: waits up to 15 s per try, and tries another port when SIPp
+// exits without binding. `port` is where it listens; nullptr after three tries.
+inline std::unique_ptr<sipp_background> start_sipp_uas(std::vector<std::string> args, const std::string& dir,
+                                                       uint16_t& port) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    port = free_udp_port();
+    auto a = args;
+    a.insert(a.end(), {"-p", std::to_string(port)});
+    auto p = std::make_unique<sipp_background>(a, dir);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline && !p->exited()) {
+      if (wait_until_bound(port, std::chrono::milliseconds(100)) && !p->exited()) return p;
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace hotline::test
