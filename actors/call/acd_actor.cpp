@@ -249,23 +249,19 @@ class acd_actor : public caf::event_based_actor {
   }
 
   void update(acd::call_id id, call_update what) {
-    auto t = now();
+    apply(run([id, what, t = now()](acd::router& r) { return route_update(r, id, what, t); }));
+    if (what == call_update::ended || what == call_update::abandoned || what == call_update::callback) forget(id);
+  }
+
+  static acd::outcome route_update(acd::router& r, acd::call_id id, call_update what, acd::time_point t) {
     switch (what) {
-      case call_update::answered: apply(run([id, t](acd::router& r) { return r.call_answered(id, t); })); break;
-      case call_update::offer_failed: apply(run([id, t](acd::router& r) { return r.offer_failed(id, t); })); break;
-      case call_update::ended:
-        apply(run([id, t](acd::router& r) { return r.call_ended(id, t); }));
-        forget(id);
-        break;
-      case call_update::abandoned:
-        apply(run([id, t](acd::router& r) { return r.call_abandoned(id, t); }));
-        forget(id);
-        break;
-      case call_update::callback:
-        apply(run([id, t](acd::router& r) { return r.callback_requested(id, t); }));
-        forget(id);
-        break;
+      case call_update::answered: return r.call_answered(id, t);
+      case call_update::offer_failed: return r.offer_failed(id, t);
+      case call_update::ended: return r.call_ended(id, t);
+      case call_update::abandoned: return r.call_abandoned(id, t);
+      case call_update::callback: return r.callback_requested(id, t);
     }
+    return acd::acd_error{acd::acd_error::kind::invalid_argument, "unknown call update"};
   }
 
   void forget(acd::call_id id) {

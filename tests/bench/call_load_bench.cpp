@@ -29,26 +29,13 @@
 #include "storage/record.hpp"
 #include "tests/bench/process_stats.hpp"
 #include "tests/media/sipp_runner.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/loopback_site.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace std::chrono;
 using namespace hotline;
 namespace json = boost::json;
-
-namespace {
-
-// Polls `done` every 20 ms until it holds or `limit` passes; whether it held.
-template <class Pred>
-bool wait_until(steady_clock::duration limit, Pred done) {
-  for (auto until = steady_clock::now() + limit; !done();) {
-    if (steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   size_t agents = 150, rate = 5, talk_s = 20, calls = 300, record = 1;
@@ -130,7 +117,7 @@ int main(int argc, char** argv) {
     return p.get_future().get();
   };
   for (size_t i = 0; i < agents; ++i)
-    if (!wait_until(seconds(10), [&] { return ready_with_phone(std::to_string(10000 + i)); }))
+    if (!test::eventually([&] { return ready_with_phone(std::to_string(10000 + i)); }, seconds(10), milliseconds(20)))
       std::fprintf(stderr, "agent %zu not ready with a registered phone after 10 s\n", 10000 + i);
 
   auto cpu0 = bench::process_cpu_s();
@@ -159,7 +146,7 @@ int main(int argc, char** argv) {
   double wall = duration<double>(steady_clock::now() - t0).count();
   double cpu = bench::process_cpu_s() - cpu0;
   // A call actor ends once its record is durable, so no live calls means every record is in.
-  if (!wait_until(seconds(30), [&] { return center->active_calls() == 0; }))
+  if (!test::eventually([&] { return center->active_calls() == 0; }, seconds(30), milliseconds(20)))
     std::fprintf(stderr, "%zu calls still live 30 s after the callers finished\n", center->active_calls());
 
   // The call records: hand-off -> answer, service level.

@@ -27,6 +27,7 @@
 #include "tests/media/baresip_phone.hpp"
 #include "tests/media/sipp_runner.hpp"
 #include "tests/support/baresip.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace hotline::test {
@@ -58,16 +59,6 @@ struct recorder_hub : actors::event_hub {
     events.emplace_back(topic, std::move(data));
   }
 };
-
-template <class F>
-bool eventually(F f, std::chrono::milliseconds timeout = 20s) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (f()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return f();
-}
 
 // A site: storage, actors, media engine, prompts, the SIP edge and the center.
 class site : public sip::event_handler {

@@ -21,6 +21,7 @@
 #include "storage/record.hpp"
 #include "tests/media/baresip_phone.hpp"
 #include "tests/media/sipp_runner.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/loopback_site.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -30,16 +31,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-
-template <class F>
-bool eventually(F f, std::chrono::milliseconds timeout = 20s) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (f()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return f();
-}
 
 std::string str(const json::object& o, std::string_view k) {
   auto* v = o.if_contains(k);
