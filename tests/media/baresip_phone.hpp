@@ -17,6 +17,8 @@ namespace hotline::test {
 
 // baresip 1.0 headless: no audio device (aufile in and out), commands from -e.
 struct baresip_process {
+  // sip_port 0: baresip binds a port of its own (a registering phone's Contact says which;
+  // a port picked for it could be taken before it binds: it exits with 98).
   // tone_seconds: the length of the WAV it sends; baresip hangs up when it ends.
   baresip_process(const std::string& dir, uint16_t sip_port, const std::string& account,
                const std::vector<std::string>& commands = {}, int tone_seconds = 30)

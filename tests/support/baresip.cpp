@@ -285,7 +285,9 @@ std::string baresip_peer::uri() const {
 
 bool baresip_peer::write_files() {
   std::error_code ec;
-  if (options_.dir.empty()) {
+  if (own_dir_) {
+    // a retry of start(): the temp dir is there
+  } else if (options_.dir.empty()) {
     std::string tmpl = (fs::temp_directory_path() / "hotline-baresip-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) return error_ = "mkdtemp failed", false;
     dir_ = tmpl;
@@ -357,7 +359,22 @@ bool baresip_peer::write_files() {
 
 bool baresip_peer::start() {
   if (proc_.started()) return error_ = "already started", false;
-  if (!write_files()) return false;
+  // The ports we pick are free when picked, not when baresip binds them: under a parallel
+  // test run another process can take one meanwhile, and baresip exits with EADDRINUSE
+  // (98; also for TLS on SIP port + 1). Then pick again.
+  const bool pick_sip = options_.sip_port == 0, pick_ctrl = options_.ctrl_port == 0;
+  for (int attempt = 1;; ++attempt) {
+    if (!write_files()) return false;
+    if (launch()) return true;
+    bool in_use = proc_.status() && proc_.status()->code == 98;
+    if (!in_use || !(pick_sip || pick_ctrl) || attempt == 3) return false;
+    if (pick_sip) options_.sip_port = 0;
+    if (pick_ctrl) options_.ctrl_port = 0;
+    proc_ = process();
+  }
+}
+
+bool baresip_peer::launch() {
   process_options p;
   p.argv = {"baresip", "-f", dir_};
   p.working_dir = dir_;

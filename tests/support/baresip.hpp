@@ -137,6 +137,7 @@ class baresip_peer {
  private:
   struct connection;
   bool write_files();
+  bool launch();  // starts baresip, connects to ctrl_tcp
   bool read_some(std::chrono::milliseconds timeout);  // reads and dispatches; false on error
   void dispatch(const std::string& json);
 
