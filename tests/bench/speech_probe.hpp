@@ -1,0 +1,122 @@
+#pragma once
+// Speech quality under load, for media_relay_bench: one call of a transcoding step is a
+// probe whose caller sends Mandarin speech as PCMU (8 kHz) and whose callee sends other
+// speech as Opus (48 kHz); each keeps what the relay delivers (rtp_load's capture). After
+// the step both directions are decoded as a phone would (µ-law; Opus with its PLC for a
+// missing packet) and scored against the speech that was sent with the tests' similarity
+// measure (tests/support/audio_similarity.hpp: 1 identical, ~0.9 through a good codec,
+// < 0.3 unrelated). The same probe runs through every relay, so the scores compare them.
+#include <opus/opus.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "media/codec/g711.hpp"
+#include "tests/bench/rtp_load.hpp"
+#include "tests/support/audio_similarity.hpp"
+
+namespace hotline::test {
+
+struct probe_speech {
+  std::vector<int16_t> caller_8k;   // what the PCMU caller says
+  std::vector<int16_t> callee_48k;  // what the Opus callee says
+};
+
+// espeak-ng (Mandarin) and sox, as the media tests make their speech; nullopt if either
+// tool is missing (the bench then runs without the probe and says so).
+inline std::optional<probe_speech> make_probe_speech(const std::string& dir) {
+  auto speak = [&](const char* text, uint32_t rate) -> std::vector<int16_t> {
+    std::string raw = dir + "/raw.wav", out = dir + "/speech-" + std::to_string(rate) + ".wav";
+    std::string cmd = "espeak-ng -v cmn -w '" + raw + "' '" + text + "' >/dev/null 2>&1 && sox '" + raw + "' -r " +
+                      std::to_string(rate) + " -c 1 -b 16 '" + out + "' >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) return {};
+    auto wav = read_wav(out);
+    return wav ? channel_of(*wav, 0) : std::vector<int16_t>{};
+  };
+  probe_speech s{speak("您好，欢迎致电一二三三三人力资源和社会保障服务热线。", 8000),
+                 speak("今天天气很好，我们一起去公园散步，然后在湖边喝茶聊天。", 48000)};
+  if (s.caller_8k.empty() || s.callee_48k.empty()) return std::nullopt;
+  return s;
+}
+
+namespace detail {
+
+// The speech an endpoint sent over `frames` 20 ms frames: its loop, frame by frame.
+inline std::vector<int16_t> looped(const std::vector<int16_t>& speech, size_t frame_samples, uint32_t frames) {
+  size_t loop_frames = speech.size() / frame_samples;
+  std::vector<int16_t> out;
+  if (loop_frames == 0) return out;
+  out.reserve(static_cast<size_t>(frames) * frame_samples);
+  for (uint32_t f = 0; f < frames; ++f) {
+    auto at = speech.begin() + static_cast<std::ptrdiff_t>((f % loop_frames) * frame_samples);
+    out.insert(out.end(), at, at + static_cast<std::ptrdiff_t>(frame_samples));
+  }
+  return out;
+}
+
+// Received packets in RTP timestamp order, one slot per `frame_ts` (a missing one is a
+// nullptr): the playout a jitter buffer deep enough for any reordering would give.
+inline std::vector<const std::vector<uint8_t>*> slots(const std::vector<rtp_load::captured_packet>& rx, uint32_t frame_ts) {
+  std::vector<const std::vector<uint8_t>*> out;
+  if (rx.empty()) return out;
+  const uint32_t first = rx.front().ts;
+  int64_t lo = 0, hi = 0;
+  for (const auto& p : rx) {
+    int64_t d = static_cast<int32_t>(p.ts - first);
+    lo = std::min(lo, d);
+    hi = std::max(hi, d);
+  }
+  if ((hi - lo) / frame_ts > 50 * 600) return out;  // not one stream: ten minutes of slots
+  out.assign(static_cast<size_t>((hi - lo) / frame_ts) + 1, nullptr);
+  for (const auto& p : rx) {
+    int64_t d = static_cast<int32_t>(p.ts - first) - lo;
+    out[static_cast<size_t>(d / frame_ts)] = &p.payload;
+  }
+  return out;
+}
+
+}  // namespace detail
+
+struct probe_scores {
+  double to_callee = -1;  // the caller's PCMU speech as the Opus callee heard it
+  double to_caller = -1;  // the callee's Opus speech as the PCMU caller heard it
+};
+
+// Scores the probe call (caller endpoint `a`, callee `b`) of the run `gen` just did.
+inline probe_scores score_probe(const rtp_load& gen, size_t a, size_t b, const probe_speech& speech) {
+  probe_scores s;
+  // Caller -> callee: Opus at 48 kHz, PLC for a lost packet.
+  {
+    std::vector<int16_t> heard;
+    int err = 0;
+    OpusDecoder* dec = opus_decoder_create(48000, 1, &err);
+    std::vector<int16_t> frame(960 * 6);
+    for (const auto* p : detail::slots(gen.captured(b), 960)) {
+      int n = p ? opus_decode(dec, p->data(), static_cast<opus_int32>(p->size()), frame.data(), 960 * 6, 0)
+                : opus_decode(dec, nullptr, 0, frame.data(), 960, 0);
+      if (n > 0) heard.insert(heard.end(), frame.begin(), frame.begin() + n);
+    }
+    opus_decoder_destroy(dec);
+    auto sent = detail::looped(speech.caller_8k, 160, gen.frames_sent(a));
+    if (!heard.empty() && !sent.empty()) s.to_callee = audio_similarity(sent, 8000, heard, 48000).score;
+  }
+  // Callee -> caller: µ-law at 8 kHz, silence for a lost packet.
+  {
+    std::vector<int16_t> heard;
+    std::array<int16_t, 160> frame{};
+    for (const auto* p : detail::slots(gen.captured(a), 160)) {
+      frame.fill(0);
+      if (p && p->size() == 160) codec::decode_ulaw(std::span<const uint8_t>(*p), frame);
+      heard.insert(heard.end(), frame.begin(), frame.end());
+    }
+    auto sent = detail::looped(speech.callee_48k, 960, gen.frames_sent(b));
+    if (!heard.empty() && !sent.empty()) s.to_caller = audio_similarity(sent, 48000, heard, 8000).score;
+  }
+  return s;
+}
+
+}  // namespace hotline::test
