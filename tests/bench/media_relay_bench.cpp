@@ -6,7 +6,8 @@
 //       [--fullrec-calls=...]
 //       [--relays=hotline,rtpengine] [--relay-cpu=1] [--generator-cpu=0] [--realtime]
 //       [--tick-phases=4]   (engine_config::tick_phases: sub-ticks per 20 ms; 1 = one burst)
-//       [--opus-complexity=N] [--record-complexity=N]   (libopus 0-10: agent legs, recordings)
+//       [--opus-complexity=N] [--opus-narrowband-complexity=N] [--record-complexity=N]
+//       (libopus 0-10: wideband legs, legs carrying the G.711 caller (all here), recordings)
 //
 // Scenarios (a call = a caller endpoint and a callee/agent endpoint, 20 ms packets both ways):
 //   g711  PCMU both sides. Hotline: a session, caller and agent legs PCMU, mix = bridge.
@@ -93,6 +94,7 @@ struct options {
   struct tuning {
     unsigned tick_phases = media::engine_config{}.tick_phases;
     int opus_complexity = media::engine_config{}.opus_complexity;
+    int opus_narrowband_complexity = media::engine_config{}.opus_narrowband_complexity;
     int record_complexity = record::recording_options{}.complexity;
   } engine;
   std::map<scenario, std::vector<int>> calls{{scenario::g711, {200, 300, 400, 500, 600, 700, 800}},
@@ -186,6 +188,7 @@ struct engine_totals {  // from the sessions' closing reports
   media::engine_config c;
   c.tick_phases = tuning.tick_phases;
   c.opus_complexity = tuning.opus_complexity;
+  c.opus_narrowband_complexity = tuning.opus_narrowband_complexity;
   c.threads = 1;
   c.bind_v4 = "127.0.0.1";
   c.bind_v6 = "";
@@ -579,6 +582,7 @@ int main(int argc, char** argv) {
     else if (key == "--no-probe") o.probe = false;
     else if (key == "--tick-phases") o.engine.tick_phases = static_cast<unsigned>(std::stoul(val));
     else if (key == "--opus-complexity") o.engine.opus_complexity = std::stoi(val);
+    else if (key == "--opus-narrowband-complexity") o.engine.opus_narrowband_complexity = std::stoi(val);
     else if (key == "--record-complexity") o.engine.record_complexity = std::stoi(val);
     else if (key == "--g711-calls") o.calls[scenario::g711] = ints();
     else if (key == "--opus-calls") o.calls[scenario::opus] = ints();
@@ -624,8 +628,10 @@ int main(int argc, char** argv) {
     if (speech) gen.set_speech(speech->caller_8k, speech->callee_48k);
     else std::printf("(espeak-ng or sox missing: no speech probe)\n");
   }
-  std::printf("media_relay_bench: relays on cpu %d, generator on cpu %d, %.1f s warm-up + %.1f s per step, %d run(s)\n",
-              o.relay_cpu, o.generator_cpu, o.warmup, o.seconds, o.runs);
+  std::printf("media_relay_bench: relays on cpu %d, generator on cpu %d, %.1f s warm-up + %.1f s per step, %d run(s); "
+              "Opus complexity %d (narrowband %d), recordings %d\n",
+              o.relay_cpu, o.generator_cpu, o.warmup, o.seconds, o.runs, o.engine.opus_complexity,
+              o.engine.opus_narrowband_complexity, o.engine.record_complexity);
 
   for (scenario s : o.scenarios) {
     std::map<std::string, std::vector<double>> merit, to_callee, to_caller;
