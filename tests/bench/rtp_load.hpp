@@ -151,8 +151,9 @@ class rtp_load {
     }
     opus_encoder_destroy(enc);
   }
-  // The probe's speech: `pcm8k` sent as µ-law by pcmu_speech endpoints, `pcm48k` encoded
-  // like the tone (Opus 48 kHz mono, 24 kbit/s, complexity 5) by opus_speech endpoints.
+  // The probe's speech, at least a 20 ms frame of each: `pcm8k` sent as µ-law by
+  // pcmu_speech endpoints, `pcm48k` encoded like the tone (Opus 48 kHz mono, 24 kbit/s,
+  // complexity 5) by opus_speech endpoints.
   void set_speech(std::span<const int16_t> pcm8k, std::span<const int16_t> pcm48k) {
     speech_ulaw_.clear();
     speech_opus_.clear();
@@ -177,8 +178,6 @@ class rtp_load {
   const std::vector<captured_packet>& captured(size_t i) const { return eps_[i].rx; }
   // How many frames endpoint i sent in the last run (its speech is frame % length).
   uint32_t frames_sent(size_t i) const { return eps_[i].frame; }
-  const std::vector<std::array<uint8_t, 160>>& speech_ulaw() const { return speech_ulaw_; }
-  const std::vector<std::vector<uint8_t>>& speech_opus() const { return speech_opus_; }
 
   ~rtp_load() {
     clear();
@@ -351,6 +350,7 @@ class rtp_load {
     void reset() {
       marked_sent = marked_heard = arrived_in_window = seq_lost = seq_received = last_heard_frame = 0;
       have_rx_seq = false;
+      rx.clear();
     }
   };
 
@@ -427,12 +427,13 @@ class rtp_load {
       if (second >= 192 && second <= 223) continue;  // RTCP (muxed)
       if (e.capture && !e.srtp) {
         auto u8 = reinterpret_cast<const uint8_t*>(p);
-        size_t header = 12 + 4 * (u8[0] & 0x0f);
+        size_t header = 12 + 4 * (u8[0] & 0x0f), end = len;
         if (u8[0] & 0x10) header += len >= header + 4 ? 4 + 4 * ((u8[header + 2] << 8) | u8[header + 3]) : len;
-        if (header < len)
+        if (u8[0] & 0x20) end -= std::min<size_t>(u8[len - 1], len);  // padding
+        if (header < end)
           e.rx.push_back({static_cast<uint16_t>((u8[2] << 8) | u8[3]),
                           (uint32_t{u8[4]} << 24) | (uint32_t{u8[5]} << 16) | (uint32_t{u8[6]} << 8) | u8[7],
-                          std::vector<uint8_t>(u8 + header, u8 + len)});
+                          std::vector<uint8_t>(u8 + header, u8 + end)});
       }
       if (now >= a0 && now < a1) {
         ++e.arrived_in_window;

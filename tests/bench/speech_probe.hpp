@@ -44,7 +44,7 @@ inline std::optional<probe_speech> make_probe_speech(const std::string& dir) {
   };
   probe_speech s{speak("您好，欢迎致电一二三三三人力资源和社会保障服务热线。", 8000),
                  speak("今天天气很好，我们一起去公园散步，然后在湖边喝茶聊天。", 48000)};
-  if (s.caller_8k.empty() || s.callee_48k.empty()) return std::nullopt;
+  if (s.caller_8k.size() < 8000 || s.callee_48k.size() < 48000) return std::nullopt;  // under a second: not speech
   return s;
 }
 
