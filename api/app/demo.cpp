@@ -1,10 +1,7 @@
 #include "api/app/demo.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,18 +135,6 @@ Content-Length: 0
 </scenario>
 )";
 
-uint16_t free_udp_port() {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 class demo_impl final : public demo {
  public:
   ~demo_impl() override {
@@ -233,9 +218,10 @@ class demo_impl final : public demo {
     std::ofstream(d + "/config") << "module_path /usr/lib/baresip/modules\n"
                                     "module menu.so\nmodule g711.so\nmodule aufile.so\nmodule account.so\n"
                                     "dns_server 127.0.0.1:53\n"
-                                    "sip_listen 127.0.0.1:"
-                                 << free_udp_port()
-                                 << "\n"
+                                    // Port 0: baresip binds UDP, TCP and TLS ports of its own
+                                    // and registers the UDP one; a port picked here could be
+                                    // taken before it binds them (it would exit).
+                                    "sip_listen 127.0.0.1:0\n"
                                     "net_interface 127.0.0.1\n"
                                     "audio_source aufile,"
                                  << dir_ << "/agent.wav\naudio_player aufile," << d << "/heard.wav\naudio_alert aufile,"
@@ -271,7 +257,7 @@ class demo_impl final : public demo {
       std::string pcap = std::string("/usr/share/sip-tester/dtmf_2833_") + digit.digit + ".pcap";
       pid_t p = spawn({"sipp", "-sf", dir_ + "/callers/caller.xml", "-s", "12333", "-key", "caller", caller, "-key",
                        "digit_pcap", pcap, "-d", std::to_string(static_cast<int>(seconds * 1000)), "-m", "1", "-i",
-                       "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi", "127.0.0.1", "-nostdin",
+                       "127.0.0.1", "-p", "0", "-mi", "127.0.0.1", "-nostdin",
                        "127.0.0.1:" + std::to_string(sip_port_)},
                       d);
       if (p > 0) children_.push_back(p);
