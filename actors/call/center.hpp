@@ -45,7 +45,7 @@ struct center_options {
   std::string advertise_address = "127.0.0.1";  // the address in our SDP
   sdp::endpoint_policy phone_policy;            // calling agents' phones
   std::string recordings_dir;                   // empty: calls are not recorded
-  int record_complexity = 4;                    // libopus 0-10 for the recordings
+  int record_complexity = 1;                    // libopus 0-10 for the recordings
   uint32_t survey_timeout_s = 8;                // N-16: a digit within this after the prompt
   uint32_t announce_interval_s = 30;            // N-18: position/expected wait this often
   uint32_t transfer_timeout_s = 20;             // N-11: back to the agent after this

@@ -61,7 +61,7 @@ struct calls_section {
   std::string agents_file;         // JSON roster; empty: no agents until one is added
   std::string queues_file;         // JSON queue settings; empty: defaults per IVR skill
   uint32_t record = 1;             // N-42: stereo Ogg Opus per bridged call in data_dir/recordings
-  uint32_t record_complexity = 4;  // libopus 0-10: CPU per recorded call against quality
+  uint32_t record_complexity = 1;  // libopus 0-10: CPU per recorded call against quality
   uint32_t survey_timeout_s = 8;   // N-16
   uint32_t announce_interval_s = 30;  // N-18 position / expected wait
   std::string callback_uri;           // N-17: "sip:{number}@gateway"; empty: callbacks off

@@ -181,7 +181,7 @@ void start(recording_state& r) {
   r.enc = opus_multistream_encoder_create(static_cast<opus_int32>(o.sample_rate), 2, 2, 0, mapping,
                                           OPUS_APPLICATION_VOIP, &rc);
   if (!r.enc) return r.fail(errc::encoder, "libopus: " + opus_text(rc));
-  const int bitrate = static_cast<int>(o.bitrate ? o.bitrate : (o.sample_rate == 8000 ? 24000 : 32000));
+  const int bitrate = static_cast<int>(o.bitrate ? o.bitrate : 32000);
   struct setting {
     const char* name;
     int rc;

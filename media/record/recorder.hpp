@@ -76,8 +76,11 @@ struct recording_options {
   std::string call_id;
   std::string start_time;
   std::vector<std::pair<std::string, std::string>> extra_comments;  // e.g. {"AGENT_WORK_ID", "1024"}
-  uint32_t bitrate = 0;        // total bits/s for both channels; 0: 24000 at 8 kHz, else 32000
-  int complexity = 4;          // libopus 0-10; the pool, not the media thread, pays for it
+  uint32_t bitrate = 0;        // total bits/s for both channels; 0: 32000 (16 kbit/s a side)
+  // libopus 0-10; the pool, not the media thread, pays for it. Espeak-ng Mandarin at 8 kHz
+  // through one side (docs/PERFORMANCE.md): 16 kbit/s at 1 scores 0.994 for 29 µs a frame,
+  // 12 kbit/s at 4 (the earlier default) 0.991 for 58 µs.
+  int complexity = 1;
   size_t queue_frames = 250;   // ring: 5 s of slack for the pool (160 KB at 8 kHz, 960 KB at 48 kHz)
   completion_handler on_done;  // called once, on a pool thread
 };

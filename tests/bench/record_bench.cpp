@@ -36,7 +36,7 @@ double cpu_seconds() {
 int main(int argc, char** argv) {
   using namespace hotline;
   std::string prompts_dir;
-  int calls = 40, seconds = 30, complexity = 4;
+  int calls = 40, seconds = 30, complexity = record::recording_options{}.complexity;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--prompts") prompts_dir = v;
