@@ -385,21 +385,15 @@ class rtp_load {
       len += filler_.size();
       e.ts += 160;
       if (now >= window_.first && now < window_.second) ++e.marked_sent;
-    } else if (e.kind == payload::pcmu_speech) {
-      const auto& f = speech_ulaw_[e.frame % speech_ulaw_.size()];
-      std::memcpy(pkt.data() + 12, f.data(), f.size());
-      len += f.size();
-      e.ts += 160;
-    } else if (e.kind == payload::opus_speech) {
-      const auto& f = speech_opus_[e.frame % speech_opus_.size()];
-      std::memcpy(pkt.data() + 12, f.data(), f.size());
-      len += f.size();
-      e.ts += 960;
     } else {
-      const auto& f = opus_frames_[e.frame % opus_frames_.size()];
+      // A frame replayed from a loop: the probe's speech, or the Opus tone.
+      std::span<const uint8_t> f =
+          e.kind == payload::pcmu_speech   ? std::span<const uint8_t>(speech_ulaw_[e.frame % speech_ulaw_.size()])
+          : e.kind == payload::opus_speech ? std::span<const uint8_t>(speech_opus_[e.frame % speech_opus_.size()])
+                                           : std::span<const uint8_t>(opus_frames_[e.frame % opus_frames_.size()]);
       std::memcpy(pkt.data() + 12, f.data(), f.size());
       len += f.size();
-      e.ts += 960;
+      e.ts += is_pcmu(e.kind) ? 160 : 960;
     }
     ++e.seq;
     ++e.frame;

@@ -15,7 +15,6 @@
 #include <cmath>
 #include <span>
 #include <cstdint>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "media/codec/g711.hpp"
 #include "tests/bench/rtp_load.hpp"
 #include "tests/support/audio_similarity.hpp"
+#include "tests/support/speech.hpp"
 
 namespace hotline::test {
 
@@ -31,19 +31,10 @@ struct probe_speech {
   std::vector<int16_t> callee_48k;  // what the Opus callee says
 };
 
-// espeak-ng (Mandarin) and sox, as the media tests make their speech; nullopt if either
-// tool is missing (the bench then runs without the probe and says so).
+// The media tests' two sentences (tests/support/speech.hpp); nullopt if espeak-ng or sox
+// is missing (the bench then runs without the probe and says so).
 inline std::optional<probe_speech> make_probe_speech(const std::string& dir) {
-  auto speak = [&](const char* text, uint32_t rate) -> std::vector<int16_t> {
-    std::string raw = dir + "/raw.wav", out = dir + "/speech-" + std::to_string(rate) + ".wav";
-    std::string cmd = "espeak-ng -v cmn -w '" + raw + "' '" + text + "' >/dev/null 2>&1 && sox '" + raw + "' -r " +
-                      std::to_string(rate) + " -c 1 -b 16 '" + out + "' >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) return {};
-    auto wav = read_wav(out);
-    return wav ? channel_of(*wav, 0) : std::vector<int16_t>{};
-  };
-  probe_speech s{speak("您好，欢迎致电一二三三三人力资源和社会保障服务热线。", 8000),
-                 speak("今天天气很好，我们一起去公园散步，然后在湖边喝茶聊天。", 48000)};
+  probe_speech s{speech_at(caller_text, 8000, dir), speech_at(agent_text, 48000, dir)};
   if (s.caller_8k.size() < 8000 || s.callee_48k.size() < 48000) return std::nullopt;  // under a second: not speech
   return s;
 }

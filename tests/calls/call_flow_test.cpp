@@ -236,7 +236,7 @@ struct call_flow : ::testing::Test {
     s.credentials.add("8001", "agent-secret");
     s.center().add_agent(agent_1023());
     auto phone = std::make_unique<baresip_process>(
-        dir.sub("phone"), 0,
+        dir.sub("phone"),
         "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
             ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
     EXPECT_TRUE(eventually([&] { return s.registered("8001"); })) << phone->output();
@@ -293,7 +293,7 @@ TEST_F(call_flow, the_agent_releases_first_and_the_caller_answers_the_survey) {
   s.credentials.add("8001", "agent-secret");
   s.center().add_agent(agent_1023());
   // The agent's phone sends 3 s of audio, then hangs up (baresip ends a call with its WAV).
-  baresip_process phone(dir.sub("phone"), 0,
+  baresip_process phone(dir.sub("phone"),
                      "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
                          ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU",
                      {}, 3);
@@ -361,7 +361,7 @@ TEST_F(call_flow, a_callback_request_is_dialled_out_for_an_agent) {
   s.credentials.add("8001", "agent-secret");
   s.center().add_agent(agent_1023());
   s.store_callback(42, "13900001111");
-  baresip_process phone(dir.sub("phone"), 0,
+  baresip_process phone(dir.sub("phone"),
                         "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
                             ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU",
                         {}, 8);  // the agent talks 8 s, then hangs up
@@ -401,13 +401,13 @@ TEST_F(call_flow, transfer_to_a_supervisor_and_back_when_nobody_answers) {
   s.credentials.add("8009", "lead-secret");
   s.credentials.add("8010", "lead-secret");
   s.center().add_agent(agent_1023());
-  baresip_process phone(dir.sub("phone"), 0,
+  baresip_process phone(dir.sub("phone"),
                         "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
                             ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
-  baresip_process lead(dir.sub("lead"), 0,
+  baresip_process lead(dir.sub("lead"),
                        "<sip:8009@127.0.0.1:" + std::to_string(s.port()) +
                            ">;auth_pass=lead-secret;answermode=auto;regint=300;audio_codecs=PCMU");
-  baresip_process away(dir.sub("away"), 0,  // rings, nobody picks up
+  baresip_process away(dir.sub("away"),  // rings, nobody picks up
                        "<sip:8010@127.0.0.1:" + std::to_string(s.port()) +
                            ">;auth_pass=lead-secret;answermode=manual;regint=300;audio_codecs=PCMU");
   ASSERT_TRUE(eventually([&] { return s.registered("8001") && s.registered("8009") && s.registered("8010"); }))

@@ -162,7 +162,7 @@ class consoles : public ::testing::Test {
   }
 
   std::unique_ptr<baresip_process> phone(const std::string& ext) {
-    return std::make_unique<baresip_process>(dir.sub("phone" + ext), 0,
+    return std::make_unique<baresip_process>(dir.sub("phone" + ext),
                                              "<sip:" + ext + "@127.0.0.1:" + std::to_string(sip_port) +
                                                  ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
   }

@@ -17,10 +17,11 @@ namespace hotline::test {
 
 // baresip 1.0 headless: no audio device (aufile in and out), commands from -e.
 struct baresip_process {
-  // sip_port 0: baresip binds a port of its own (a registering phone's Contact says which;
-  // a port picked for it could be taken before it binds: it exits with 98).
-  // tone_seconds: the length of the WAV it sends; baresip hangs up when it ends.
-  baresip_process(const std::string& dir, uint16_t sip_port, const std::string& account,
+  // baresip binds a SIP port of its own (UDP, TCP, and TLS on the next; a registering
+  // phone's Contact says which): a port picked for it could be taken before it binds, and
+  // it would exit with 98. tone_seconds: the length of the WAV it sends; baresip hangs up
+  // when it ends.
+  baresip_process(const std::string& dir, const std::string& account,
                const std::vector<std::string>& commands = {}, int tone_seconds = 30)
       : dir_(dir) {
     std::filesystem::create_directories(dir);
@@ -30,7 +31,7 @@ struct baresip_process {
                                       "module menu.so\nmodule g711.so\nmodule aufile.so\nmodule srtp.so\n"
                                       "module account.so\n"  // after the codecs it names
                                       "dns_server 127.0.0.1:53\n"  // libre wants one, even for IP URIs
-                                      "sip_listen 127.0.0.1:" << sip_port << "\n"
+                                      "sip_listen 127.0.0.1:0\n"
                                       "net_interface 127.0.0.1\n"
                                       "audio_source aufile," << dir << "/tone.wav\n"
                                       "audio_player aufile," << dir << "/heard.wav\n"

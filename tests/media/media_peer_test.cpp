@@ -10,7 +10,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <numbers>
 
@@ -18,6 +17,7 @@
 #include "tests/media/lossy_relay.hpp"
 #include "tests/support/audio_similarity.hpp"
 #include "tests/support/baresip.hpp"
+#include "tests/support/speech.hpp"
 
 namespace hotline::test {
 namespace {
@@ -25,17 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 using media::leg_role;
 using media::media_event;
-
-// Mandarin speech at `rate` (espeak-ng, then sox: PEERS.md says to feed baresip WAVs at
-// the codec's rate), mono 16-bit; empty if a tool failed.
-std::vector<int16_t> speech_at(const std::string& text, uint32_t rate, const std::string& dir) {
-  std::string raw = dir + "/raw.wav", out = dir + "/speech-" + std::to_string(rate) + ".wav";
-  std::string speak = "espeak-ng -v cmn -w '" + raw + "' '" + text + "' >/dev/null 2>&1";
-  std::string convert = "sox '" + raw + "' -r " + std::to_string(rate) + " -c 1 -b 16 '" + out + "' >/dev/null 2>&1";
-  if (std::system(speak.c_str()) != 0 || std::system(convert.c_str()) != 0) return {};
-  auto wav = read_wav(out);
-  return wav ? channel_of(*wav, 0) : std::vector<int16_t>{};
-}
 
 // A phone's microphone: `samples` with silence before (the far leg is up by then) and
 // after (the call ends with the file: the other side's speech must be over by then).
@@ -146,10 +135,6 @@ struct media_peers : ::testing::Test {
 struct speech_call {
   microphone caller_mic, agent_mic;
 };
-
-// Two different sentences, each a few seconds (the executable stays under two minutes).
-constexpr const char* caller_text = "您好，欢迎致电一二三三三人力资源和社会保障服务热线。";
-constexpr const char* agent_text = "今天天气很好，我们一起去公园散步，然后在湖边喝茶聊天。";
 
 // The caller's sentence from the caller (at `caller_rate`), the agent's from the agent;
 // the caller's file is the longer so the agent's speech is over when the call ends.

@@ -251,9 +251,7 @@ TEST_F(sip_peers, baresip_registers_with_digest_and_answers_our_call) {
   answering_server server(o);
   server.credentials.add("8001", "agent-secret");
   ASSERT_TRUE(server.start());
-  // Port 0: baresip binds one of its own (UDP, TCP and TLS on the next) and its Contact
-  // says which; a port picked for it here could be taken before it binds (exit 98).
-  baresip_process phone(dir, 0,
+  baresip_process phone(dir,
                      "<sip:8001@127.0.0.1:" + std::to_string(server.port()) +
                          ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU,PCMA");
   ASSERT_TRUE(server.wait([&] { return !server.registrations.empty(); }, 15s)) << "baresip did not register" << phone.output();
@@ -292,7 +290,7 @@ TEST_F(sip_peers, baresip_registers_with_digest_and_answers_our_call) {
 TEST_F(sip_peers, baresip_calls_in_with_srtp_and_the_crypto_is_negotiated) {
   answering_server server(defaults());  // 127.0.0.0/8 is a trunk here: no registration needed
   ASSERT_TRUE(server.start());
-  baresip_process caller(dir, 0,  // a caller's port is its own business: no race for a free one
+  baresip_process caller(dir,
                       "<sip:13800000000@127.0.0.1:" + std::to_string(server.port()) +
                           ">;regint=0;mediaenc=srtp-mand;audio_codecs=PCMA",
                       {"/dial sip:12333@127.0.0.1:" + std::to_string(server.port())});
