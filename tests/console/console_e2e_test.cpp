@@ -49,18 +49,18 @@ struct console_client {
 
   int open(uint16_t port, const std::string& token) { return ws.connect(port, token); }
   void send(const json::object& o) { ws.send(json::serialize(o)); }
-  // Reads what is there (up to `wait` for the first message).
+  // Reads what is there (up to `wait` for the first message), for at most `wait` + 200 ms:
+  // while listen-in audio streams a frame arrives every 20 ms, and a pump that read until
+  // a quiet moment could run for the rest of the call (then the caller's checks see only
+  // the end of it; that made the monitor check below fail under ASan).
   void pump(std::chrono::milliseconds wait = 200ms) {
-    for (;;) {
+    auto until = std::chrono::steady_clock::now() + wait + 200ms;
+    while (std::chrono::steady_clock::now() < until) {
       auto m = ws.read(wait);
       if (!m) return;
       wait = 20ms;
-      if (ws.got_binary()) {
-        audio.push_back(*m);
-        continue;
-      }
-      auto o = json::parse(*m).as_object();
-      apply(o);
+      if (ws.got_binary()) audio.push_back(*m);
+      else apply(json::parse(*m).as_object());
     }
   }
   void apply(const json::object& o) {
@@ -289,7 +289,8 @@ TEST_F(consoles, supervisor_and_agent_follow_a_call_and_the_supervisor_listens_i
     lead.pump(50ms);
     auto* m = lead.calls[call].if_contains("monitor");
     return m && m->is_object() && str(m->as_object(), "mode") == "listen";
-  }));
+  })) << "call row: " << json::serialize(lead.calls[call]) << " seq " << lead.seq << " gap " << lead.gap
+      << " audio " << lead.audio.size() << " close " << lead.ws.close_code();
   // Switch to whisper mid-call: the microphone frames are now taken (and not refused).
   EXPECT_EQ(lead.command({{"type", "monitor_mode"}, {"mode", "whisper"}}, 11).at("ok"), true);
   EXPECT_EQ(lead.command({{"type", "monitor_stop"}}, 12).at("ok"), true);
