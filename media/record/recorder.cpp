@@ -3,13 +3,15 @@
 #include <fcntl.h>
 #include <ogg/ogg.h>
 #include <openssl/evp.h>
-#include <opus/opus_multistream.h>
+#include <opus/opus.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -22,6 +24,13 @@ constexpr uint32_t frames_per_second = 50;  // 20 ms media ticks
 // Ogg pages are cut at most every 500 ms of audio (48 kHz granule units): with the pool's
 // poll interval this keeps what a SIGKILL can lose under a second.
 constexpr int page_interval_48k = 24000;
+// A side quieter than this (peak, 16-bit: about -57 dBFS; G.711 silence decodes to 0 or
+// a few units) for more than `silent_hangover` frames is not encoded: its sub-packet is
+// the TOC byte alone, which decoders play as a lost frame (silence after silence), as
+// Opus DTX does. libopus spends 17 us on a frame of digital silence at complexity 1 and
+// ~25 on low noise: on a real call each side is silent about half the time.
+constexpr int silent_peak = 48;
+constexpr uint32_t silent_hangover = 5;  // 100 ms of silence encoded before skipping: the tail of a word
 
 std::string errno_text(int e) { return std::strerror(e); }
 
@@ -77,10 +86,16 @@ struct recording_state {
   std::shared_ptr<waker> bell;
   bool started = false;
   int fd = -1;
-  // Two uncoupled mono Opus streams at the call's own rate, muxed into Ogg pages here
-  // (RFC 7845). libopus encodes 8 kHz directly; libopusenc, used before, resampled every
-  // call to 48 kHz first and cost half as much again (tests/bench/record_bench).
-  OpusMSEncoder* enc = nullptr;
+  // Two uncoupled mono Opus streams at the call's own rate, one encoder each, framed into
+  // one multistream packet per 20 ms (RFC 7845 §5.1.1: every stream but the last
+  // self-delimited, RFC 6716 Appendix B) and muxed into Ogg pages here. libopus encodes
+  // 8 kHz directly; libopusenc, used before, resampled every call to 48 kHz first and
+  // cost half as much again (tests/bench/record_bench).
+  std::array<OpusEncoder*, 2> enc{};
+  std::array<uint32_t, 2> silent_run{};   // frames each side has been silent
+  std::array<unsigned char, 2> toc{};     // each side's last TOC byte (for its skipped frames)
+  uint64_t frames_skipped = 0;            // side-frames not encoded (silence)
+  std::vector<int16_t> mono = std::vector<int16_t>(frame_samples);
   ogg_stream_state ogg{};
   bool ogg_open = false;
   int64_t granule = 0;            // 48 kHz samples encoded so far, the pre-skip included
@@ -95,7 +110,8 @@ struct recording_state {
   std::optional<record_error> error;
 
   ~recording_state() {
-    if (enc) opus_multistream_encoder_destroy(enc);
+    for (auto* e : enc)
+      if (e) opus_encoder_destroy(e);
     if (ogg_open) ogg_stream_clear(&ogg);
     if (fd >= 0) ::close(fd);
     if (sha) EVP_MD_CTX_free(sha);
@@ -176,27 +192,27 @@ void start(recording_state& r) {
     return r.fail(errc::encoder, "OpenSSL SHA-256 context unavailable");
 
   // Family 1, two uncoupled mono streams (see recorder.hpp: why not stereo).
-  const unsigned char mapping[2] = {0, 1};
-  int rc = OPUS_OK;
-  r.enc = opus_multistream_encoder_create(static_cast<opus_int32>(o.sample_rate), 2, 2, 0, mapping,
-                                          OPUS_APPLICATION_VOIP, &rc);
-  if (!r.enc) return r.fail(errc::encoder, "libopus: " + opus_text(rc));
-  const int bitrate = static_cast<int>(o.bitrate ? o.bitrate : 32000);
-  struct setting {
-    const char* name;
-    int rc;
-  };
-  const setting settings[] = {
-      {"signal", opus_multistream_encoder_ctl(r.enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE))},
-      {"bitrate", opus_multistream_encoder_ctl(r.enc, OPUS_SET_BITRATE(bitrate))},
-      {"complexity", opus_multistream_encoder_ctl(r.enc, OPUS_SET_COMPLEXITY(o.complexity))},
-      // Encode no wider than the input: 8 kHz PCM has 4 kHz of audio.
-      {"max bandwidth", opus_multistream_encoder_ctl(r.enc, OPUS_SET_MAX_BANDWIDTH(max_bandwidth_for(o.sample_rate)))},
-  };
-  for (const auto& st : settings)
-    if (st.rc != OPUS_OK) return r.fail(errc::encoder, std::string("libopus ") + st.name + ": " + opus_text(st.rc));
+  const int bitrate = static_cast<int>((o.bitrate ? o.bitrate : 32000) / 2);
+  for (auto& e : r.enc) {
+    int rc = OPUS_OK;
+    e = opus_encoder_create(static_cast<opus_int32>(o.sample_rate), 1, OPUS_APPLICATION_VOIP, &rc);
+    if (!e) return r.fail(errc::encoder, "libopus: " + opus_text(rc));
+    struct setting {
+      const char* name;
+      int rc;
+    };
+    const setting settings[] = {
+        {"signal", opus_encoder_ctl(e, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE))},
+        {"bitrate", opus_encoder_ctl(e, OPUS_SET_BITRATE(bitrate))},
+        {"complexity", opus_encoder_ctl(e, OPUS_SET_COMPLEXITY(o.complexity))},
+        // Encode no wider than the input: 8 kHz PCM has 4 kHz of audio.
+        {"max bandwidth", opus_encoder_ctl(e, OPUS_SET_MAX_BANDWIDTH(max_bandwidth_for(o.sample_rate)))},
+    };
+    for (const auto& st : settings)
+      if (st.rc != OPUS_OK) return r.fail(errc::encoder, std::string("libopus ") + st.name + ": " + opus_text(st.rc));
+  }
   opus_int32 lookahead = 0;
-  opus_multistream_encoder_ctl(r.enc, OPUS_GET_LOOKAHEAD(&lookahead));
+  opus_encoder_ctl(r.enc[0], OPUS_GET_LOOKAHEAD(&lookahead));
   r.pre_skip = static_cast<int>(lookahead * static_cast<opus_int32>(48000 / o.sample_rate));
 
   // Deterministic serial numbers (a hash of the path) instead of rand().
@@ -241,14 +257,61 @@ void start(recording_state& r) {
   write_pages(r, true);
 }
 
+// One side's 20 ms into `out`: its Opus packet, or the TOC byte alone once the side has
+// been silent past the hang-over. Returns the length, or < 0 on an encoder error.
+int encode_side(recording_state& r, int side, const int16_t* interleaved, unsigned char* out, int room) {
+  auto& mono = r.mono;
+  int peak = 0;
+  for (size_t i = 0; i < r.frame_samples; ++i) {
+    mono[i] = interleaved[2 * i + static_cast<size_t>(side)];
+    peak = std::max(peak, std::abs(static_cast<int>(mono[i])));
+  }
+  auto& run = r.silent_run[static_cast<size_t>(side)];
+  run = peak <= silent_peak ? run + 1 : 0;
+  if (run > silent_hangover && r.toc[static_cast<size_t>(side)]) {
+    out[0] = r.toc[static_cast<size_t>(side)];  // code 0, one frame of length 0
+    ++r.frames_skipped;
+    return 1;
+  }
+  int n = opus_encode(r.enc[static_cast<size_t>(side)], mono.data(), static_cast<int>(r.frame_samples), out, room);
+  if (n < 1) return n < 0 ? n : OPUS_INTERNAL_ERROR;
+  if (n > 1 && (out[0] & 3) != 0) {  // more than one frame: only 20 ms frames are encoded here
+    unsigned char toc = 0;
+    const unsigned char* frames[48];
+    opus_int16 sizes[48];
+    if (opus_packet_parse(out, n, &toc, frames, sizes, nullptr) != 1) return OPUS_INTERNAL_ERROR;
+    std::memmove(out + 1, frames[0], static_cast<size_t>(sizes[0]));
+    out[0] = static_cast<unsigned char>(toc & ~3);
+    n = 1 + sizes[0];
+  }
+  r.toc[static_cast<size_t>(side)] = static_cast<unsigned char>(out[0] & ~3);
+  return n;
+}
+
 // One 20 ms frame into the stream; a page is cut every page_interval_48k.
 bool encode_frame(recording_state& r, const int16_t* interleaved, bool last, int64_t end_granule) {
-  int n = opus_multistream_encode(r.enc, interleaved, static_cast<int>(r.frame_samples), r.packet.data(),
-                                  static_cast<opus_int32>(r.packet.size()));
-  if (n < 0) {
-    r.fail(errc::encoder, "libopus encode: " + opus_text(n));
+  // The right side's packet as is, after the left's in self-delimited form: the TOC, the
+  // frame's length (one byte below 252, else two), the frame. Both are code-0 packets.
+  unsigned char* buf = r.packet.data();
+  const int half = static_cast<int>(r.packet.size() / 2) - 2;  // room for the length bytes
+  int left = encode_side(r, 0, interleaved, buf, half);
+  int right = left < 0 ? left : encode_side(r, 1, interleaved, buf + half, half);
+  if (left < 0 || right < 0) {
+    r.fail(errc::encoder, "libopus encode: " + opus_text(left < 0 ? left : right));
     return false;
   }
+  const int length = left - 1;
+  const int length_bytes = length < 252 ? 1 : 2;
+  std::memmove(buf + 1 + length_bytes, buf + 1, static_cast<size_t>(length));
+  if (length < 252) {
+    buf[1] = static_cast<unsigned char>(length);
+  } else {
+    buf[1] = static_cast<unsigned char>(252 + (length & 3));
+    buf[2] = static_cast<unsigned char>((length - buf[1]) >> 2);
+  }
+  const int at = 1 + length_bytes + length;
+  std::memmove(buf + at, buf + half, static_cast<size_t>(right));
+  const int n = at + right;
   r.granule += static_cast<int64_t>(r.frame_samples) * (48000 / r.options.sample_rate);
   put_packet(r, r.packet.data(), n, last ? end_granule : r.granule, false, last);
   bool cut = last || r.granule - r.page_granule >= page_interval_48k;
@@ -258,7 +321,7 @@ bool encode_frame(recording_state& r, const int16_t* interleaved, bool last, int
 }
 
 void encode(recording_state& r, const int16_t* interleaved) {
-  if (r.error || !r.enc) return;
+  if (r.error || !r.enc[0]) return;
   if (encode_frame(r, interleaved, false, 0)) r.samples_written += r.frame_samples;
 }
 
@@ -269,8 +332,8 @@ void encode_silence(recording_state& r, uint32_t frames) {
 recording_result finish(recording_state& r) {
   // A call closed before its first frame gets 20 ms of silence, so every recording has
   // audio to play (as with libopusenc before, which could not end an empty stream).
-  if (r.enc && !r.error && r.samples_written == 0) encode_silence(r, 1);
-  if (r.enc && !r.error) {
+  if (r.enc[0] && !r.error && r.samples_written == 0) encode_silence(r, 1);
+  if (r.enc[0] && !r.error) {
     // Silence to push the encoder's lookahead out, then the end of the stream: its
     // granule position trims the decoded audio to exactly what was recorded (§4.5).
     const int64_t end = r.pre_skip + static_cast<int64_t>(r.samples_written) * (48000 / r.options.sample_rate);
@@ -280,10 +343,11 @@ recording_result finish(recording_state& r) {
       if (!encode_frame(r, r.silence.data(), last, end) || last) break;
     }
   }
-  if (r.enc) {
-    opus_multistream_encoder_destroy(r.enc);
-    r.enc = nullptr;
-  }
+  for (auto& e : r.enc)
+    if (e) {
+      opus_encoder_destroy(e);
+      e = nullptr;
+    }
   if (r.fd >= 0) {
     // Once per recording, on the pool: a finished recording survives a power cut.
     if (::fsync(r.fd) != 0 && !r.error)
@@ -297,6 +361,7 @@ recording_result finish(recording_state& r) {
   result.duration_ms = r.samples_written * 1000 / r.options.sample_rate;
   result.bytes = r.bytes;
   result.frames_dropped = r.dropped.load(std::memory_order_relaxed);
+  result.silent_frames = r.frames_skipped;
   result.error = r.error;
   if (r.sha) {
     unsigned char digest[EVP_MAX_MD_SIZE];

@@ -63,6 +63,7 @@ struct recording_result {
   std::string sha256;                 // lowercase hex of the whole file as written
   uint64_t bytes = 0;                 // file size
   uint64_t frames_dropped = 0;        // frames the pool could not take in time
+  uint64_t silent_frames = 0;         // one side's frames stored as silence, not encoded (per side)
   std::optional<record_error> error;  // set: the file is incomplete or missing
 };
 

@@ -97,6 +97,24 @@ std::string file_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// Correlation of 20 ms energy envelopes: does `decoded` follow `source`?
+double envelope_correlation(std::span<const int16_t> source, std::span<const int16_t> decoded) {
+  std::vector<double> a, b;
+  for (size_t f = 0; (f + 1) * 160 <= source.size() && (f + 1) * 160 <= decoded.size(); ++f) {
+    a.push_back(test::rms(source.subspan(f * 160, 160)));
+    b.push_back(test::rms(decoded.subspan(f * 160, 160)));
+  }
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ma += a[i] / a.size(), mb += b[i] / b.size();
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
+}
+
 TEST(recorder, caller_is_left_agent_is_right_and_the_report_matches_the_file) {
   test::temp_dir dir;
   completions done;
@@ -188,20 +206,61 @@ TEST(recorder, speech_on_the_left_silence_on_the_right) {
   EXPECT_GT(test::rms(d->left), 500);
   EXPECT_LT(test::rms(d->right), 20);
   // The left channel follows the speech: 20 ms energy envelopes correlate.
-  std::vector<double> a, b;
-  for (size_t f = 0; f < frames && (f + 1) * 160 <= d->left.size(); ++f) {
-    a.push_back(test::rms(std::span(speech).subspan(f * 160, 160)));
-    b.push_back(test::rms(std::span(d->left).subspan(f * 160, 160)));
-  }
-  double ma = 0, mb = 0;
-  for (size_t i = 0; i < a.size(); ++i) ma += a[i] / a.size(), mb += b[i] / b.size();
-  double sab = 0, saa = 0, sbb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  EXPECT_GT(sab / std::sqrt(saa * sbb), 0.9);
+  EXPECT_GT(envelope_correlation(speech, d->left), 0.9);
+  // The silent side was stored as silence, not encoded (after 100 ms of hang-over).
+  EXPECT_GE(r->silent_frames, frames - 6);
+}
+
+// A side silent for a while is not encoded (its frames are TOC bytes, played as lost
+// frames), and what it says after the silence is recorded whole: speech, 2 s of digital
+// silence, the speech again on the left; the right says nothing, then a tone.
+TEST(recorder, silence_is_not_encoded_and_speech_after_it_is_whole) {
+  test::temp_dir dir;
+  const std::string raw = dir.sub("speech.wav");
+  ASSERT_EQ(test::run_tool({"espeak-ng", "-v", "cmn-latn-pinyin", "-w", raw, "请问养老保险的缴费年限是多少年？"}), 0)
+      << "espeak-ng is needed (deploy/install-deps.sh)";
+  auto wav = prompt::read_wav(raw);
+  ASSERT_TRUE(std::holds_alternative<prompt::mono_pcm>(wav));
+  const auto& src = std::get<prompt::mono_pcm>(wav);
+  auto once = prompt::resample_clip(src.samples, src.rate, 8000);
+  once.resize(once.size() / 160 * 160);
+  std::vector<int16_t> left = once;
+  left.insert(left.end(), 100 * 160, 0);
+  left.insert(left.end(), once.begin(), once.end());
+  const size_t frames = left.size() / 160;
+  auto right = test::sine(1000, 8000, frames * 160, 0);
+  std::fill(right.begin(), right.begin() + static_cast<ptrdiff_t>(right.size() / 2), int16_t{0});
+
+  completions done;
+  record::recorder_pool pool;
+  auto o = options_for(dir.sub("call.opus"), 8000, done);
+  o.queue_frames = frames + 1;
+  auto rec = must_open(pool, o);
+  ASSERT_TRUE(rec);
+  for (size_t f = 0; f < frames; ++f)
+    ASSERT_TRUE(rec->write(std::span(left).subspan(f * 160, 160), std::span(right).subspan(f * 160, 160)));
+  rec->close();
+  auto r = done.wait();
+  ASSERT_TRUE(r);
+  ASSERT_FALSE(r->error) << r->error->message;
+  EXPECT_EQ(r->duration_ms, frames * 20);
+  // Left: the 2 s pause less the hang-over (and espeak's own quiet edges); right: its
+  // silent first half less the hang-over.
+  EXPECT_GE(r->silent_frames, (100 - 6) + (frames / 2 - 6));
+  EXPECT_EQ(test::run_tool({"opusinfo", r->path}), 0);
+  auto d = test::decode_recording(r->path, dir.path(), 8000);
+  ASSERT_TRUE(d) << "opusdec or sox could not decode " << r->path;
+  ASSERT_NEAR(static_cast<double>(d->left.size()), static_cast<double>(left.size()), 8);
+  EXPECT_GT(envelope_correlation(left, d->left), 0.9);
+  // Each half of the left on its own: the speech after the pause is as good as before it.
+  const auto half = once.size() + 50 * 160;
+  EXPECT_GT(envelope_correlation(std::span(left).first(half), std::span(d->left).first(half)), 0.9);
+  EXPECT_GT(envelope_correlation(std::span(left).subspan(half), std::span(d->left).subspan(half, left.size() - half)), 0.9);
+  // The pause decodes as silence (no lost-frame concealment of the last syllable).
+  EXPECT_LT(test::rms(std::span(d->left).subspan(once.size() + 10 * 160, 80 * 160)), 20);
+  // Right: silence, then the tone from its first frame on (within one frame).
+  EXPECT_LT(test::rms(std::span(d->right).first(right.size() / 2 - 160)), 20);
+  EXPECT_GT(test::rms(std::span(d->right).subspan(right.size() / 2 + 160, 50 * 160)), 3000);
 }
 
 TEST(recorder, a_full_queue_drops_frames_without_blocking_and_keeps_the_timeline) {
