@@ -43,6 +43,13 @@ struct system_config : caf::actor_system_config {
       return "storage: " + storage::to_string(static_cast<storage::errc>(code));
     });
     set("scheduler.max-threads", workers ? workers : std::max(1u, std::thread::hardware_concurrency()));
+    // An idle worker spins briefly, then sleeps on its condition variable (a message from
+    // outside the workers wakes it). CAF's default puts a "moderate" phase between the
+    // two: 500 polls 50 us apart, i.e. 20,000 wake-ups a second per worker for as long as
+    // a message arrives every few ms — which on a live site is always. That polling was
+    // half the server's CPU in call_load_bench (0.30 -> 0.15 % of a core per live call)
+    // and a third in console_fanout_bench, for no gain in latency (docs/PERFORMANCE.md).
+    set("work-stealing.moderate-poll-attempts", size_t{0});
   }
 };
 
