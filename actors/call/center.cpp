@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <set>
+#include <algorithm>
 #include <thread>
 
 #include "actors/call/internal.hpp"
@@ -346,7 +347,12 @@ std::unique_ptr<center> make_center(center_deps& deps, center_options options, s
     return out;
   });
   std::unique_ptr<record::recorder_pool> pool;
-  if (!ctx->options.recordings_dir.empty()) pool = std::make_unique<record::recorder_pool>();
+  // One encoder thread per core (at nice 10, below the calls' media): one thread holds
+  // ~650 recorded calls of conversation at most (record_bench: ~30 us a stereo frame),
+  // and a site that outgrows it keeps closed recordings queued in memory until the pool
+  // catches up (docs/PERFORMANCE.md, "Calls end to end": 3.4 GB after 10 minutes).
+  if (!ctx->options.recordings_dir.empty())
+    pool = std::make_unique<record::recorder_pool>(record::pool_config{.threads = std::max(1u, std::thread::hardware_concurrency())});
   return std::make_unique<center_impl>(std::move(ctx), std::move(pool));
 }
 

@@ -7,9 +7,18 @@
 // server's CPU per call and memory per call.
 //
 //   call_load_bench [--agents 150] [--rate 5] [--talk-s 20] [--calls 300] [--prompts DIR] [--record 1]
+//                   [--speech 0]
 //
-// Concurrent calls ≈ rate × (talk + IVR ~6 s). SIPp starts a thread per pcap playback, so
-// it is the limit well before 1,000 concurrent calls on 2 cores (docs/PERFORMANCE.md).
+// --speech 1: the callers talk after their key — espeak-ng Mandarin then as long a silence,
+// looped as PCMU by SIPp's rtp_stream (tests/fixtures/sip/sipp/caller_ivr_speech.xml), which
+// the agents echo: each side of a recording speaks half the time, as on a real call.
+//
+// Concurrent calls ≈ rate × (talk + ~1.5 s before the caller's key). The callers send no
+// RTP after their key (SIPp plays a pcap on a thread of its own, too many threads at this
+// scale), so keep talk under the stream timeout (30 s): a caller silent that long is hung
+// up as gone (N-06). Reports, besides, the live calls at each minute and the whole
+// machine's CPU (the server and SIPp). The calls issue's goal, 10 minutes at ~1,000
+// concurrent: --agents 1100 --rate 35 --talk-s 27 --calls 21000 (docs/PERFORMANCE.md).
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -29,8 +38,10 @@
 #include "storage/record.hpp"
 #include "tests/bench/process_stats.hpp"
 #include "tests/media/sipp_runner.hpp"
+#include "media/codec/g711.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/loopback_site.hpp"
+#include "tests/support/speech.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace std::chrono;
@@ -38,7 +49,7 @@ using namespace hotline;
 namespace json = boost::json;
 
 int main(int argc, char** argv) {
-  size_t agents = 150, rate = 5, talk_s = 20, calls = 300, record = 1;
+  size_t agents = 150, rate = 5, talk_s = 20, calls = 300, record = 1, speech = 0;
   std::string prompts;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -48,6 +59,7 @@ int main(int argc, char** argv) {
     else if (a == "--talk-s") talk_s = v;
     else if (a == "--calls") calls = v;
     else if (a == "--record") record = v;
+    else if (a == "--speech") speech = v;
     else if (a == "--prompts") prompts = argv[i + 1];
   }
   test::temp_dir dir;
@@ -120,12 +132,30 @@ int main(int argc, char** argv) {
     if (!test::eventually([&] { return ready_with_phone(std::to_string(10000 + i)); }, seconds(10), milliseconds(20)))
       std::fprintf(stderr, "agent %zu not ready with a registered phone after 10 s\n", 10000 + i);
 
+  std::string caller_scenario = fixtures + "/sipp/caller_ivr.xml";
+  if (speech) {
+    auto pcm = test::speech_at(test::caller_text, 8000, dir.path());
+    if (pcm.empty()) return std::fprintf(stderr, "espeak-ng and sox are needed for --speech\n"), 1;
+    pcm.resize(pcm.size() / 160 * 160);
+    std::vector<uint8_t> ulaw(2 * pcm.size(), codec::linear_to_ulaw(0));  // the speech, then as long a silence
+    codec::encode_ulaw(pcm, std::span(ulaw).first(pcm.size()));
+    std::ofstream(dir.sub("speech.ul"), std::ios::binary).write(reinterpret_cast<const char*>(ulaw.data()),
+                                                                 static_cast<std::streamsize>(ulaw.size()));
+    std::ifstream in(fixtures + "/sipp/caller_ivr_speech.xml");
+    std::string xml{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    for (auto at = xml.find("@SPEECH@"); at != std::string::npos; at = xml.find("@SPEECH@", at))
+      xml.replace(at, 8, dir.sub("speech.ul"));
+    caller_scenario = dir.sub("caller_ivr_speech.xml");
+    std::ofstream(caller_scenario) << xml;
+  }
   auto cpu0 = bench::process_cpu_s();
+  auto machine0 = bench::machine_cpu_now();
   auto rss0 = bench::rss_kb();
   auto t0 = steady_clock::now();
   long rss_peak = rss0;
   size_t peak_calls = 0;
   double call_seconds = 0;  // integral of live calls over time
+  std::vector<size_t> per_minute;  // live calls at each full minute
   std::atomic<bool> sampling{true};
   std::thread sampler([&] {
     while (sampling) {
@@ -133,31 +163,53 @@ int main(int argc, char** argv) {
       auto live = center->active_calls();
       peak_calls = std::max(peak_calls, live);
       call_seconds += live * 0.5;
+      if (auto m = size_t(duration<double>(steady_clock::now() - t0).count() / 60); m >= per_minute.size() + 1)
+        per_minute.push_back(live);
       std::this_thread::sleep_for(500ms);
     }
   });
   auto callers = test::run_sipp(
-      {"-sf", fixtures + "/sipp/caller_ivr.xml", "-s", "12333", "-d", std::to_string(talk_s * 1000), "-r",
+      {"-sf", caller_scenario, "-s", "12333", "-d", std::to_string(talk_s * 1000), "-r",
        std::to_string(rate), "-m", std::to_string(calls), "-l", "5000", "-i", "127.0.0.1", "-p",
        std::to_string(test::free_udp_port()), "-mi", "127.0.0.1", "127.0.0.1:" + std::to_string(sip_port)},
       dir.sub("callers"), seconds(calls / rate + talk_s + 120));
   sampling = false;
   sampler.join();
+  if (callers.successful == 0) std::fprintf(stderr, "SIPp (callers) exit %d:\n%s\n", callers.exit_code, callers.log().c_str());
   double wall = duration<double>(steady_clock::now() - t0).count();
   double cpu = bench::process_cpu_s() - cpu0;
+  auto machine1 = bench::machine_cpu_now();
+  double machine_busy = machine1.total > machine0.total
+                            ? double(machine1.busy - machine0.busy) / double(machine1.total - machine0.total)
+                            : 0.0;
   // A call actor ends once its record is durable, so no live calls means every record is in.
   if (!test::eventually([&] { return center->active_calls() == 0; }, seconds(30), milliseconds(20)))
     std::fprintf(stderr, "%zu calls still live 30 s after the callers finished\n", center->active_calls());
 
   // The call records: hand-off -> answer, service level.
   std::vector<double> to_answer;
-  size_t answered = 0, records = 0, within30 = 0;
+  size_t answered = 0, records = 0, within30 = 0, recorded = 0;
+  double recorded_ms = 0, recorded_bytes = 0;
   {
     auto txn = app->env().read();
     txn.scan(storage::table::calls, "", "", [&](std::string_view, std::string_view v) {
       auto r = storage::decode_record(v);
       if (!r) return true;
       ++records;
+      auto* rec = r->if_contains("recording_ms");
+      if (auto* sha = r->if_contains("recording_sha256"); rec && rec->is_int64() && rec->as_int64() > 0 && sha &&
+                                                          sha->is_string() && sha->as_string().size() == 64)
+      {
+        ++recorded;
+        recorded_ms += static_cast<double>(rec->as_int64());
+        std::error_code ec;
+        auto* path = r->if_contains("recording");
+        if (path && path->is_string()) {
+          std::filesystem::path p(std::string(path->as_string()));
+          auto size = std::filesystem::file_size(p.is_absolute() ? p : std::filesystem::path(dir.sub("data")) / p, ec);
+          if (!ec) recorded_bytes += static_cast<double>(size);
+        }
+      }
       auto* q = r->if_contains("queued_ms");
       auto* a = r->if_contains("agent_answered_ms");
       if (q && a && q->is_int64() && a->is_int64()) {
@@ -174,11 +226,21 @@ int main(int argc, char** argv) {
   std::printf("callers: %llu successful, %llu failed of %zu (rate %zu/s, talk %zu s, peak %zu concurrent, record %zu)\n",
               static_cast<unsigned long long>(callers.successful), static_cast<unsigned long long>(callers.failed),
               calls, rate, talk_s, peak_calls, record);
+  std::printf("callers' audio: %s\n", speech ? "speech half the time (rtp_stream), echoed by the agents"
+                                              : "their key only (RFC 4733), then none");
   std::printf("call records: %zu, answered by an agent: %zu, service level (answered within 30 s): %.1f %%\n", records,
               answered, records ? 100.0 * within30 / records : 0.0);
+  std::printf("recordings: %zu calls with a finished recording (length and checksum in the record), %.0f s, "
+              "%.2f kB/s on average (a silent call ~1, both sides speaking all the time ~3.7)\n",
+              recorded, recorded_ms / 1000, recorded_ms > 0 ? recorded_bytes / recorded_ms : 0.0);
   std::printf("IVR hand-off -> agent answer: p50 %.0f ms, p99 %.0f ms\n", pct(0.5), pct(0.99));
   std::printf("server CPU: %.1f %% of one core over %.0f s = %.2f %% of a core per live call\n", 100 * cpu / wall,
               wall, call_seconds > 0 ? 100 * cpu / call_seconds : 0.0);
+  std::printf("machine CPU (server, SIPp and all else): %.1f %% of %u cores\n", 100 * machine_busy,
+              std::thread::hardware_concurrency());
+  std::printf("live calls at each minute:");
+  for (auto n : per_minute) std::printf(" %zu", n);
+  std::printf("\n");
   std::printf("memory: RSS %ld MB before, peak %ld MB: ~%.0f KB per concurrent call\n", rss0 / 1024, rss_peak / 1024,
               peak_calls ? double(rss_peak - rss0) / peak_calls : 0.0);
   app->stop();

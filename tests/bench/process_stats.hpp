@@ -23,4 +23,20 @@ inline long rss_kb() {
   return 0;
 }
 
+// The whole machine's busy and total CPU time so far (all cores, /proc/stat, in clock
+// ticks): busy / total between two readings is the machine's load, every process counted.
+struct machine_cpu {
+  unsigned long long busy = 0, total = 0;
+};
+inline machine_cpu machine_cpu_now() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  machine_cpu m;
+  m.busy = user + nice + system + irq + softirq + steal;
+  m.total = m.busy + idle + iowait;
+  return m;
+}
+
 }  // namespace hotline::bench

@@ -115,6 +115,38 @@ double envelope_correlation(std::span<const int16_t> source, std::span<const int
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
 }
 
+// `text` spoken by espeak-ng, at 8 kHz, cut to whole 20 ms frames; empty if it failed.
+std::vector<int16_t> espeak_8k(const test::temp_dir& dir, const std::string& text) {
+  const std::string raw = dir.sub("speech.wav");
+  if (test::run_tool({"espeak-ng", "-v", "cmn-latn-pinyin", "-w", raw, text}) != 0) return {};
+  auto wav = prompt::read_wav(raw);
+  if (!std::holds_alternative<prompt::mono_pcm>(wav)) return {};
+  const auto& src = std::get<prompt::mono_pcm>(wav);
+  auto pcm = prompt::resample_clip(src.samples, src.rate, 8000);
+  pcm.resize(pcm.size() / 160 * 160);
+  return pcm;
+}
+
+// One 8 kHz call recorded whole (the ring holds it all): `left` and `right` frame by
+// frame (an empty side sent nothing), then the pool's report.
+std::optional<recording_result> record_whole_call(const test::temp_dir& dir, std::span<const int16_t> left,
+                                                  std::span<const int16_t> right) {
+  const size_t frames = left.size() / 160;
+  completions done;
+  record::recorder_pool pool;
+  auto o = options_for(dir.sub("call.opus"), 8000, done);
+  o.queue_frames = frames + 1;
+  auto rec = must_open(pool, o);
+  if (!rec) return std::nullopt;
+  for (size_t f = 0; f < frames; ++f)
+    if (!rec->write(left.subspan(f * 160, 160), right.empty() ? right : right.subspan(f * 160, 160))) {
+      ADD_FAILURE() << "frame " << f << " not taken";
+      return std::nullopt;
+    }
+  rec->close();
+  return done.wait();
+}
+
 TEST(recorder, caller_is_left_agent_is_right_and_the_report_matches_the_file) {
   test::temp_dir dir;
   completions done;
@@ -177,28 +209,11 @@ TEST(recorder, wideband_and_fullband_calls) {
 
 TEST(recorder, speech_on_the_left_silence_on_the_right) {
   test::temp_dir dir;
-  const std::string raw = dir.sub("speech.wav");
-  ASSERT_EQ(test::run_tool({"espeak-ng", "-v", "cmn-latn-pinyin", "-w", raw,
-                            "您好，请问有什么可以帮您？我想咨询养老保险的缴费年限。"}),
-            0)
-      << "espeak-ng is needed (deploy/install-deps.sh)";
-  auto wav = prompt::read_wav(raw);
-  ASSERT_TRUE(std::holds_alternative<prompt::mono_pcm>(wav));
-  const auto& src = std::get<prompt::mono_pcm>(wav);
-  const auto speech = prompt::resample_clip(src.samples, src.rate, 8000);
+  const auto speech = espeak_8k(dir, "您好，请问有什么可以帮您？我想咨询养老保险的缴费年限。");
+  ASSERT_FALSE(speech.empty()) << "espeak-ng is needed (deploy/install-deps.sh)";
   const size_t frames = speech.size() / 160;
   ASSERT_GT(frames, 100u);
-
-  completions done;
-  record::recorder_pool pool;
-  auto o = options_for(dir.sub("call.opus"), 8000, done);
-  o.queue_frames = frames + 1;
-  auto rec = must_open(pool, o);
-  ASSERT_TRUE(rec);
-  for (size_t f = 0; f < frames; ++f)
-    ASSERT_TRUE(rec->write(std::span(speech).subspan(f * 160, 160), {}));  // the agent sent nothing
-  rec->close();
-  auto r = done.wait();
+  auto r = record_whole_call(dir, speech, {});  // the agent sent nothing
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->error);
   auto d = test::decode_recording(r->path, dir.path(), 8000);
@@ -216,31 +231,15 @@ TEST(recorder, speech_on_the_left_silence_on_the_right) {
 // silence, the speech again on the left; the right says nothing, then a tone.
 TEST(recorder, silence_is_not_encoded_and_speech_after_it_is_whole) {
   test::temp_dir dir;
-  const std::string raw = dir.sub("speech.wav");
-  ASSERT_EQ(test::run_tool({"espeak-ng", "-v", "cmn-latn-pinyin", "-w", raw, "请问养老保险的缴费年限是多少年？"}), 0)
-      << "espeak-ng is needed (deploy/install-deps.sh)";
-  auto wav = prompt::read_wav(raw);
-  ASSERT_TRUE(std::holds_alternative<prompt::mono_pcm>(wav));
-  const auto& src = std::get<prompt::mono_pcm>(wav);
-  auto once = prompt::resample_clip(src.samples, src.rate, 8000);
-  once.resize(once.size() / 160 * 160);
+  const auto once = espeak_8k(dir, "请问养老保险的缴费年限是多少年？");
+  ASSERT_FALSE(once.empty()) << "espeak-ng is needed (deploy/install-deps.sh)";
   std::vector<int16_t> left = once;
   left.insert(left.end(), 100 * 160, 0);
   left.insert(left.end(), once.begin(), once.end());
   const size_t frames = left.size() / 160;
   auto right = test::sine(1000, 8000, frames * 160, 0);
   std::fill(right.begin(), right.begin() + static_cast<ptrdiff_t>(right.size() / 2), int16_t{0});
-
-  completions done;
-  record::recorder_pool pool;
-  auto o = options_for(dir.sub("call.opus"), 8000, done);
-  o.queue_frames = frames + 1;
-  auto rec = must_open(pool, o);
-  ASSERT_TRUE(rec);
-  for (size_t f = 0; f < frames; ++f)
-    ASSERT_TRUE(rec->write(std::span(left).subspan(f * 160, 160), std::span(right).subspan(f * 160, 160)));
-  rec->close();
-  auto r = done.wait();
+  auto r = record_whole_call(dir, left, right);
   ASSERT_TRUE(r);
   ASSERT_FALSE(r->error) << r->error->message;
   EXPECT_EQ(r->duration_ms, frames * 20);
