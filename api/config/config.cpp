@@ -230,8 +230,8 @@ const std::vector<section>& schema() {
                          "record", "1 = record every bridged call (N-42) in data_dir/recordings.", 0, 1),
                      int_field<&c::calls, &calls_section::record_complexity>(
                          "record_complexity",
-                         "Opus encoder complexity of recordings (0-10, 16 kbit/s a side). 1 costs ~0.5 % of a\n"
-                         "core per recorded call; 4 twice that for little more (docs/PERFORMANCE.md).",
+                         "Opus encoder complexity of recordings (0-10, 16 kbit/s a side). 1 costs ~0.15-0.3 % of\n"
+                         "a core per recorded call; 4 twice that for little more (docs/PERFORMANCE.md).",
                          0, 10),
                      int_field<&c::calls, &calls_section::survey_timeout_s>(
                          "survey_timeout_s", "Seconds the caller has to press a survey key (N-16, 1-60).", 1, 60),

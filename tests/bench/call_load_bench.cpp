@@ -13,11 +13,12 @@
 // looped as PCMU by SIPp's rtp_stream (tests/fixtures/sip/sipp/caller_ivr_speech.xml), which
 // the agents echo: each side of a recording speaks half the time, as on a real call.
 //
-// Concurrent calls ≈ rate × (talk + ~1.5 s before the caller's key). The callers send no
-// RTP after their key (SIPp plays a pcap on a thread of its own, too many threads at this
-// scale), so keep talk under the stream timeout (30 s): a caller silent that long is hung
-// up as gone (N-06). Reports, besides, the live calls at each minute and the whole
-// machine's CPU (the server and SIPp). The calls issue's goal, 10 minutes at ~1,000
+// Concurrent calls ≈ rate × (talk + ~1.5 s before the caller's key; 1.5 s more with
+// --speech). Without --speech the callers send no RTP after their key (play_pcap_audio
+// takes a thread per call, too many at this scale), so keep talk under the stream timeout
+// (30 s): a caller silent that long is hung up as gone (N-06). Reports, besides, the live
+// calls at each minute, the whole machine's CPU (the server and SIPp) and the recordings
+// finished by the time the last call ended. The calls issue's goal, 10 minutes at ~1,000
 // concurrent: --agents 1100 --rate 35 --talk-s 27 --calls 21000 (docs/PERFORMANCE.md).
 
 #include <algorithm>
@@ -197,9 +198,10 @@ int main(int argc, char** argv) {
       if (!r) return true;
       ++records;
       auto* rec = r->if_contains("recording_ms");
-      if (auto* sha = r->if_contains("recording_sha256"); rec && rec->is_int64() && rec->as_int64() > 0 && sha &&
-                                                          sha->is_string() && sha->as_string().size() == 64)
-      {
+      auto* sha = r->if_contains("recording_sha256");
+      bool finished = rec && rec->is_int64() && rec->as_int64() > 0 && sha && sha->is_string() &&
+                      sha->as_string().size() == 64;
+      if (finished) {
         ++recorded;
         recorded_ms += static_cast<double>(rec->as_int64());
         std::error_code ec;
