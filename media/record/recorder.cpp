@@ -259,21 +259,21 @@ void start(recording_state& r) {
 
 // One side's 20 ms into `out`: its Opus packet, or the TOC byte alone once the side has
 // been silent past the hang-over. Returns the length, or < 0 on an encoder error.
-int encode_side(recording_state& r, int side, const int16_t* interleaved, unsigned char* out, int room) {
+int encode_side(recording_state& r, size_t side, const int16_t* interleaved, unsigned char* out, int room) {
   auto& mono = r.mono;
   int peak = 0;
   for (size_t i = 0; i < r.frame_samples; ++i) {
-    mono[i] = interleaved[2 * i + static_cast<size_t>(side)];
+    mono[i] = interleaved[2 * i + side];
     peak = std::max(peak, std::abs(static_cast<int>(mono[i])));
   }
-  auto& run = r.silent_run[static_cast<size_t>(side)];
+  auto& run = r.silent_run[side];
   run = peak <= silent_peak ? run + 1 : 0;
-  if (run > silent_hangover && r.toc[static_cast<size_t>(side)]) {
-    out[0] = r.toc[static_cast<size_t>(side)];  // code 0, one frame of length 0
+  if (run > silent_hangover && r.toc[side]) {
+    out[0] = r.toc[side];  // code 0, one frame of length 0
     ++r.frames_skipped;
     return 1;
   }
-  int n = opus_encode(r.enc[static_cast<size_t>(side)], mono.data(), static_cast<int>(r.frame_samples), out, room);
+  int n = opus_encode(r.enc[side], mono.data(), static_cast<int>(r.frame_samples), out, room);
   if (n < 1) return n < 0 ? n : OPUS_INTERNAL_ERROR;
   if (n > 1 && (out[0] & 3) != 0) {  // more than one frame: only 20 ms frames are encoded here
     unsigned char toc = 0;
@@ -284,7 +284,7 @@ int encode_side(recording_state& r, int side, const int16_t* interleaved, unsign
     out[0] = static_cast<unsigned char>(toc & ~3);
     n = 1 + sizes[0];
   }
-  r.toc[static_cast<size_t>(side)] = static_cast<unsigned char>(out[0] & ~3);
+  r.toc[side] = static_cast<unsigned char>(out[0] & ~3);
   return n;
 }
 

@@ -38,13 +38,13 @@ TEST(runtime, workers_sleep_between_messages_instead_of_polling) {
   ASSERT_TRUE(env) << ec.message();
   auto rt = runtime::start({.workers = 2}, *env);
   ASSERT_TRUE(rt);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // started and settled
+  ASSERT_TRUE(rt->sync_hub(5000));  // running: the hub has answered
 
   const int messages = 200;
   const uint64_t before = voluntary_switches();
   for (int i = 0; i < messages; ++i) {
     rt->hub().publish("calls", R"({"call":"1","state":"connected"})");
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the trickle under test, not a wait
   }
   const uint64_t switches = voluntary_switches() - before;
   // Each message may wake a worker, and this thread sleeps between them: a few per
