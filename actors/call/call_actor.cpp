@@ -147,7 +147,10 @@ void call_actor::arm(call_timer::kind k, std::chrono::milliseconds d) {
 
 void call_actor::on_timer(const call_timer& t) {
   if (phase_ == phase::feature && t.what == call_timer::kind::digit) return feature_done(t.generation == 1);
-  if (t.what == call_timer::kind::done) return quit();
+  if (t.what == call_timer::kind::done) {
+    if (late_recording_) store_late_recording(ctx_->writer, *gate_, *late_recording_);
+    return quit();
+  }
   if (t.what == call_timer::kind::close_guard) {
     if (phase_ == phase::closing && !record_written_) write_record();
     return;
@@ -394,11 +397,15 @@ void call_actor::agent_answered(const sip::call_event& e) {
 
 void call_actor::start_recording() {
   rec_.recording = calls::start_recording(*ctx_, session_, id_, caller_.call_id, offered_.agent,
-                                          caf::actor_cast<caf::actor>(this));
+                                          caf::actor_cast<caf::actor>(this), gate_);
   recording_pending_ = !rec_.recording.empty();
 }
 
 void call_actor::on_recording(const record::recording_result& r) {
+  if (record_written_) {  // after the close guard: added when the record is durable
+    late_recording_ = r;
+    return;
+  }
   if (r.error) {
     log::warn("calls", "recording failed", {{"call", std::to_string(id_)}, {"error", r.error->message}});
     if (phase_ != phase::closing) return;  // the file is gone or short; the final report follows
@@ -580,13 +587,15 @@ void call_actor::write_record() {
   if (record_written_) return;
   record_written_ = true;
   storage::write_batch b;
-  b.put(storage::table::calls, storage::be64(id_),
-        storage::encode_record(boost::json::parse(to_json(rec_)).as_object(), 1));
+  auto record = boost::json::parse(to_json(rec_)).as_object();
+  keep_record(*gate_, id_, record, recording_pending_);
+  b.put(storage::table::calls, storage::be64(id_), storage::encode_record(std::move(record), 1));
   if (!rec_.from.empty())  // the next call from this number shows this one (N-07 screen pop)
     b.put(storage::table::calls_by_caller, rec_.from + '\0' + storage::be64(id_), std::string());
   auto self = caf::actor_cast<caf::actor>(this);
-  ctx_->writer.write(std::move(b), [self, id = id_](std::error_code ec, uint64_t) {
+  ctx_->writer.write(std::move(b), [self, id = id_, gate = gate_](std::error_code ec, uint64_t) {
     if (ec) log::error("calls", "call record not stored", {{"call", std::to_string(id)}, {"error", ec.message()}});
+    record_stored(*gate);
     caf::anon_send(self, call_timer{call_timer::kind::done, 0});
   });
 }

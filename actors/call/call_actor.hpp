@@ -155,6 +155,8 @@ class call_actor : public caf::event_based_actor {
   std::optional<call_update> last_update_;  // the last update sent to the ACD
   bool record_written_ = false;
   bool recording_pending_ = false, media_closed_ = false;
+  std::shared_ptr<recording_gate> gate_ = std::make_shared<recording_gate>();
+  std::optional<record::recording_result> late_recording_;  // came while the record was being written
   // N-11: a transfer ringing or done.
   sip::call_ref transfer_ref_ = 0;
   sdp::session_description transfer_offer_;

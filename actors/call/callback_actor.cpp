@@ -34,13 +34,20 @@ class callback_actor : public caf::event_based_actor {
         [this](sip_msg& m) { on_sip(m.e); },
         [this](media_msg& m) { on_media(m.e); },
         [this](call_timer& t) {
-          if (t.what == call_timer::kind::done) return quit();
+          if (t.what == call_timer::kind::done) {
+            if (late_recording_) store_late_recording(ctx_->writer, *gate_, *late_recording_);
+            return quit();
+          }
           if (t.what == call_timer::kind::transfer && t.generation == ring_gen_ && !connected_)
             finish(agent_answered_ ? "no_answer" : "agent_no_answer");
           if (t.what == call_timer::kind::close_guard) write_result();
         },
         [](acd_hello_msg&) {},  // a restarted ACD asks every call; callbacks are not routed
         [this](recording_msg& m) {
+          if (written_) {  // after the close guard: added when the record is durable
+            late_recording_ = m.result;
+            return;
+          }
           rec_.recording_ms = static_cast<int64_t>(m.result.duration_ms);
           rec_.recording_sha256 = m.result.sha256;
           recording_pending_ = false;
@@ -148,7 +155,7 @@ class callback_actor : public caf::event_based_actor {
 
   void start_recording() {
     rec_.recording = calls::start_recording(*ctx_, session_, id_, "callback-" + std::to_string(id_), req_.agent,
-                                            caf::actor_cast<caf::actor>(this));
+                                            caf::actor_cast<caf::actor>(this), gate_);
     recording_pending_ = !rec_.recording.empty();
   }
 
@@ -200,10 +207,12 @@ class callback_actor : public caf::event_based_actor {
     cdr["direction"] = "outbound";
     cdr["callback_of"] = req_.request.contains("call") ? req_.request.at("call") : boost::json::value(nullptr);
     cdr["outcome"] = result_ == "done" ? "callback_answered" : "callback_" + result_;
+    keep_record(*gate_, id_, cdr, recording_pending_);
     b.put(storage::table::calls, storage::be64(id_), storage::encode_record(std::move(cdr), 1));
     auto self = caf::actor_cast<caf::actor>(this);
-    ctx_->writer.write(std::move(b), [self](std::error_code ec, uint64_t) {
+    ctx_->writer.write(std::move(b), [self, gate = gate_](std::error_code ec, uint64_t) {
       if (ec) log::error("calls", "callback result not stored", {{"error", ec.message()}});
+      record_stored(*gate);
       caf::anon_send(self, call_timer{call_timer::kind::done, 0});
     });
   }
@@ -223,6 +232,8 @@ class callback_actor : public caf::event_based_actor {
   sdp::session_description agent_offer_, caller_offer_;
   bool agent_answered_ = false, connected_ = false, closing_ = false, written_ = false;
   bool recording_pending_ = false, media_closed_ = false;
+  std::shared_ptr<recording_gate> gate_ = std::make_shared<recording_gate>();
+  std::optional<record::recording_result> late_recording_;  // came while the record was being written
   uint64_t ring_gen_ = 0;
   std::string result_;
   call_record rec_;

@@ -73,8 +73,39 @@ void random_bytes(std::span<std::byte> b) {
     for (auto& x : b) x = std::byte{0};  // never reached with a working OpenSSL
 }
 
+void keep_record(recording_gate& gate, uint64_t id, boost::json::object& record, bool recording_pending) {
+  if (recording_pending) record["recording_pending"] = true;
+  std::lock_guard lock(gate.m);
+  gate.id = id;
+  gate.record = record;
+}
+
+void record_stored(recording_gate& gate) {
+  std::lock_guard lock(gate.m);
+  gate.stored = true;
+}
+
+void store_late_recording(actors::durable_writer& writer, recording_gate& gate, const record::recording_result& r) {
+  storage::write_batch b;
+  uint64_t id = 0;
+  {
+    std::lock_guard lock(gate.m);
+    auto& o = gate.record;
+    o.erase("v");
+    o.erase("recording_pending");
+    o["recording_ms"] = r.duration_ms;
+    o["recording_sha256"] = r.sha256;
+    if (r.error) o["recording_error"] = r.error->message;
+    id = gate.id;
+    b.put(storage::table::calls, storage::be64(id), storage::encode_record(o, 1));
+  }
+  writer.write(std::move(b), [id](std::error_code ec, uint64_t) {
+    if (ec) log::error("calls", "late recording not added to the call record", {{"call", std::to_string(id)}, {"error", ec.message()}});
+  });
+}
+
 std::string start_recording(call_context& ctx, media::session_id session, uint64_t id, const std::string& sip_call_id,
-                            const std::string& agent, const caf::actor& self) {
+                            const std::string& agent, const caf::actor& self, std::shared_ptr<recording_gate> gate) {
   if (!ctx.recorder || ctx.options.recordings_dir.empty()) return {};
   record::recording_options ro;
   ro.path = ctx.options.recordings_dir + "/" + std::to_string(id) + ".opus";
@@ -84,7 +115,15 @@ std::string start_recording(call_context& ctx, media::session_id session, uint64
   ro.start_time = std::to_string(
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.options.now().time_since_epoch()).count());
   ro.extra_comments = {{"HOTLINE_CALL", std::to_string(id)}, {"HOTLINE_AGENT", agent}};
-  ro.on_done = [self](const record::recording_result& r) { caf::anon_send(self, recording_msg{r}); };
+  ro.on_done = [self, gate = std::move(gate), writer = &ctx.writer](const record::recording_result& r) {
+    {
+      // Sent under the lock: it then reaches the actor before the `done` that follows
+      // record_stored(), so the actor never quits with a report in its mailbox.
+      std::lock_guard lock(gate->m);
+      if (!gate->stored) return caf::anon_send(self, recording_msg{r});
+    }
+    store_late_recording(*writer, *gate, r);
+  };
   auto path = ro.path;
   auto r = ctx.recorder->open(std::move(ro));
   if (auto* err = std::get_if<record::record_error>(&r)) {
@@ -181,6 +220,10 @@ class center_impl final : public center {
   }
   size_t active_calls() const override { return ctx_->active_calls.load(); }
   uint64_t routing_restarts() const override { return ctx_->site->restarts(); }
+  recorder_figures recordings() const override {
+    if (!pool_) return {};
+    return {pool_->active(), pool_->backlog_ms()};
+  }
   void transfer(const std::string& agent_id, const std::string& target_phone, result_fn done) override {
     caf::anon_send(ctx_->acd(), call_request_msg{call_request_msg::kind::transfer, agent_id, target_phone, std::move(done)});
   }
@@ -347,12 +390,15 @@ std::unique_ptr<center> make_center(center_deps& deps, center_options options, s
     return out;
   });
   std::unique_ptr<record::recorder_pool> pool;
-  // One encoder thread per core (at nice 10, below the calls' media): one thread holds
-  // ~650 recorded calls of conversation at most (record_bench: ~30 us a stereo frame),
-  // and a site that outgrows it keeps closed recordings queued in memory until the pool
-  // catches up (docs/PERFORMANCE.md, "Calls end to end": 3.4 GB after 10 minutes).
-  if (!ctx->options.recordings_dir.empty())
-    pool = std::make_unique<record::recorder_pool>(record::pool_config{.threads = std::max(1u, std::thread::hardware_concurrency())});
+  // One encoder thread per core by default (at nice 10, below the calls' media): one
+  // thread encodes ~650 recorded calls of conversation at most (record_bench: ~30 us a
+  // stereo frame). A site that outgrows its pool spills the audio to disk and encodes it
+  // after the peak; the call records get the recordings' checksums then.
+  if (!ctx->options.recordings_dir.empty()) {
+    auto pc = ctx->options.recorder;
+    if (pc.threads == 0) pc.threads = std::max(1u, std::thread::hardware_concurrency());
+    pool = std::make_unique<record::recorder_pool>(pc);
+  }
   return std::make_unique<center_impl>(std::move(ctx), std::move(pool));
 }
 

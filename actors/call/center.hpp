@@ -20,6 +20,7 @@
 #include "actors/acd/router.hpp"
 #include "actors/call/ivr.hpp"
 #include "media/engine/engine.hpp"
+#include "media/record/recorder.hpp"
 #include "media/sip/events.hpp"
 
 namespace hotline::sip {
@@ -46,6 +47,9 @@ struct center_options {
   sdp::endpoint_policy phone_policy;            // calling agents' phones
   std::string recordings_dir;                   // empty: calls are not recorded
   int record_complexity = 1;                    // libopus 0-10 for the recordings
+  // The recorder's threads (0: one per core) and when a recording spills to disk instead
+  // of waiting in memory (media/record/recorder.hpp).
+  record::pool_config recorder{.threads = 0};
   uint32_t survey_timeout_s = 8;                // N-16: a digit within this after the prompt
   uint32_t announce_interval_s = 30;            // N-18: position/expected wait this often
   uint32_t transfer_timeout_s = 20;             // N-11: back to the agent after this
@@ -91,6 +95,13 @@ class center : public sip::event_handler {
   virtual size_t active_calls() const = 0;
   // How often the ACD failed and was restarted since the start (docs/acd.md).
   virtual uint64_t routing_restarts() const = 0;
+  // Recordings opened and not yet finished (calls in progress and, when the recorder is
+  // behind, ended calls whose audio waits in spill files), and that backlog's length.
+  struct recorder_figures {
+    size_t unfinished = 0;
+    uint64_t backlog_ms = 0;
+  };
+  virtual recorder_figures recordings() const = 0;
   // N-11: the agent's current call goes to a supervisor's or expert's phone; the caller
   // hears hold music while it rings and returns to the agent if nobody answers in
   // `transfer_timeout_s` (or the phone refuses). The agent is released when it is answered.

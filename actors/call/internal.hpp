@@ -126,11 +126,29 @@ caf::actor spawn_callback(const std::shared_ptr<call_context>& ctx, callback_msg
 
 // SDES keys and SDP ids (OpenSSL's RAND_bytes).
 void random_bytes(std::span<std::byte> b);
+// A recording's report can come after its call record is written: when the recorder is
+// behind, it encodes spilled audio after the call (recorder.hpp). The gate decides who
+// adds the report: the call's actor until its record is durable, then the recorder's
+// thread itself, straight into the stored record (the actor may be gone by then).
+struct recording_gate {
+  std::mutex m;
+  bool stored = false;         // the record is durable; set before the actor hears of it
+  boost::json::object record;  // the call record as written (table calls, key be64(id))
+  uint64_t id = 0;
+};
+// The record as the actor writes it: kept for a late report, flagged while one is due.
+void keep_record(recording_gate& gate, uint64_t id, boost::json::object& record, bool recording_pending);
+// Marks the record durable (from the writer's completion, before telling the actor).
+void record_stored(recording_gate& gate);
+// Writes the kept record again with the recording's length and checksum (or its error).
+void store_late_recording(actors::durable_writer& writer, recording_gate& gate, const record::recording_result& r);
+
 // N-42: opens call `id`'s stereo recording and hands it to the media session; the
-// recorder's completion comes back to `self` as a recording_msg. Returns the file's path,
-// or empty when calls are not recorded or the file cannot be opened (logged).
+// recorder's completion comes back to `self` as a recording_msg, or through `gate` once
+// the record is stored. Returns the file's path, or empty when calls are not recorded or
+// the file cannot be opened (logged).
 std::string start_recording(call_context& ctx, media::session_id session, uint64_t id, const std::string& sip_call_id,
-                            const std::string& agent, const caf::actor& self);
+                            const std::string& agent, const caf::actor& self, std::shared_ptr<recording_gate> gate);
 
 }  // namespace hotline::calls
 

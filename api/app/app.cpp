@@ -99,6 +99,13 @@ class application_impl final : public application {
       api::metric_line(out, "hotline_acd_restarts_total", "counter",
                        "Times the ACD failed and was restarted with its state (docs/acd.md).",
                        static_cast<double>(calls_->routing_restarts()));
+      auto rec = calls_->recordings();
+      api::metric_line(out, "hotline_recordings_unfinished", "gauge",
+                       "Recordings not yet finished: calls in progress, and ended calls still being encoded.",
+                       static_cast<double>(rec.unfinished));
+      api::metric_line(out, "hotline_recording_backlog_seconds", "gauge",
+                       "Call audio spilled to disk and not yet encoded (the recorder is behind; docs/operations.md).",
+                       static_cast<double>(rec.backlog_ms) / 1000.0);
     });
     return true;
   }

@@ -31,6 +31,8 @@ constexpr int page_interval_48k = 24000;
 // ~25 on low noise: on a real call each side is silent about half the time.
 constexpr int silent_peak = 48;
 constexpr uint32_t silent_hangover = 5;  // 100 ms of silence encoded before skipping: the tail of a word
+// Spilled frames are written to the spill file in batches of this many (500 ms, as pages).
+constexpr size_t spill_write_frames = 25;
 
 std::string errno_text(int e) { return std::strerror(e); }
 
@@ -106,6 +108,16 @@ struct recording_state {
   EVP_MD_CTX* sha = nullptr;
   uint64_t bytes = 0;
   uint64_t samples_written = 0;  // per channel
+  // The spill file (recorder.hpp): frames written to it and frames encoded back from it.
+  // `spilling` while frames go there; the descriptor is closed while the recording waits
+  // for the pool, once its producer is done (`drained`).
+  bool spilling = false;
+  bool drained = false;  // closed by the producer and its ring emptied: no frame will come
+  int spill_fd = -1;
+  uint64_t spilled = 0;
+  uint64_t unspilled = 0;
+  uint64_t spilled_total = 0;
+  std::vector<int16_t> spill_buffer;  // frames on their way to the spill file (up to page_frames)
   int write_errno = 0;
   std::optional<record_error> error;
 
@@ -114,8 +126,13 @@ struct recording_state {
       if (e) opus_encoder_destroy(e);
     if (ogg_open) ogg_stream_clear(&ogg);
     if (fd >= 0) ::close(fd);
+    if (spill_fd >= 0) ::close(spill_fd);
     if (sha) EVP_MD_CTX_free(sha);
   }
+
+  std::string spill_path() const { return options.path + ".pcm"; }
+  size_t frame_bytes() const { return 2 * frame_samples * sizeof(int16_t); }
+  uint64_t backlog() const { return spilled - unspilled; }
 
   void fail(errc code, std::string message) {
     if (!error) error = record_error{code, std::move(message)};
@@ -377,28 +394,149 @@ recording_result finish(recording_state& r) {
   return result;
 }
 
-// One pass over a recording: start it, encode what is queued, finish it when the
-// producer closed it (or the pool is stopping). Returns true when it is finished.
-bool service(recording_state& r, bool stopping) {
-  if (!r.started) start(r);
+// ---- the spill file (recorder.hpp) ----------------------------------------------------
+
+bool open_spill(recording_state& r, bool create) {
+  const int flags = create ? O_RDWR | O_CREAT | O_EXCL : O_RDONLY;
+  r.spill_fd = ::open(r.spill_path().c_str(), flags | O_CLOEXEC, 0640);
+  if (r.spill_fd >= 0) return true;
+  r.fail(create ? errc::cannot_open : errc::write_failed,
+         (create ? "cannot create " : "cannot reopen ") + r.spill_path() + ": " + errno_text(errno));
+  return false;
+}
+
+// Appends what spill_buffer holds. Frames follow each other with no header: the file is
+// raw PCM an operator can play (`sox -t raw -e signed -b 16 -c 2 -r 8000 x.pcm out.wav`).
+void flush_spill(recording_state& r) {
+  const auto* p = reinterpret_cast<const char*>(r.spill_buffer.data());
+  size_t left = r.spill_buffer.size() * sizeof(int16_t);
+  while (left > 0 && !r.error) {
+    ssize_t n = ::write(r.spill_fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return r.fail(errc::write_failed, "writing " + r.spill_path() + ": " + errno_text(errno));
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  r.spill_buffer.clear();
+}
+
+void spill_frames(recording_state& r, const int16_t* interleaved, uint32_t count) {
+  const size_t samples = 2 * r.frame_samples;
+  if (interleaved)
+    r.spill_buffer.insert(r.spill_buffer.end(), interleaved, interleaved + samples);
+  else
+    r.spill_buffer.resize(r.spill_buffer.size() + samples * count, 0);
+  r.spilled += count;
+  r.spilled_total += count;
+}
+
+// Done with the spill file: every frame in it is encoded. It is removed, unless the
+// recording failed (then it may hold audio the Ogg file does not).
+void drop_spill(recording_state& r) {
+  if (r.spill_fd >= 0) ::close(r.spill_fd);
+  r.spill_fd = -1;
+  if (r.spilling && !r.error) ::unlink(r.spill_path().c_str());
+  r.spilling = false;
+  r.spilled = r.unspilled = 0;
+}
+
+// Encodes spilled frames until the recording has caught up or `deadline` passes. Returns
+// true when the recording is complete (its producer is done and every frame encoded).
+bool catch_up(recording_state& r, std::chrono::steady_clock::time_point deadline) {
+  constexpr uint64_t chunk = 25;  // frames read back at a time (half a second)
+  thread_local std::vector<int16_t> frames;
+  if (!r.error && !r.spill_buffer.empty()) flush_spill(r);
+  if (!r.error && !r.started) start(r);
+  if (!r.error && r.spill_fd < 0 && r.unspilled < r.spilled) open_spill(r, false);
+  while (!r.error && r.unspilled < r.spilled) {
+    const uint64_t n = std::min(chunk, r.spilled - r.unspilled);
+    frames.resize(n * 2 * r.frame_samples);
+    auto* p = reinterpret_cast<char*>(frames.data());
+    size_t want = n * r.frame_bytes();
+    auto at = static_cast<off_t>(r.unspilled * r.frame_bytes());
+    while (want > 0) {
+      ssize_t got = ::pread(r.spill_fd, p, want, at);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) {
+        r.fail(errc::write_failed, "reading " + r.spill_path() + " back: " + (got < 0 ? errno_text(errno) : "short file"));
+        break;
+      }
+      p += got;
+      at += got;
+      want -= static_cast<size_t>(got);
+    }
+    for (uint64_t f = 0; f < n && !r.error; ++f) encode(r, frames.data() + f * 2 * r.frame_samples);
+    r.unspilled += n;
+    if (std::chrono::steady_clock::now() >= deadline) break;
+  }
+  if (r.error) return true;
+  if (r.unspilled < r.spilled) return false;
+  if (r.drained) return true;
+  drop_spill(r);  // caught up mid-call: live again
+  return false;
+}
+
+// One pass over a recording: start it (live, or spilling when `behind`), take what is
+// queued, note when its producer is done. Returns true when it is complete: its producer
+// closed it (or the pool is stopping) and nothing is left to encode, or it failed.
+bool service(recording_state& r, bool stopping, bool behind, size_t spill_lag) {
   // `closing` before `tail`: once closed, the tail read after it is the final one.
   const bool closed = r.closing.load(std::memory_order_acquire);
   const uint64_t tail = r.tail.load(std::memory_order_acquire);
   uint64_t head = r.head.load(std::memory_order_relaxed);
+  if (!r.error && !r.drained) {
+    const bool lagging = tail - head > spill_lag || (spill_lag == 0 && r.started);
+    if (!r.spilling && ((!r.started && behind) || (lagging && tail > head))) r.spilling = open_spill(r, true);
+    if (!r.spilling && !r.started && !r.error) start(r);
+  }
   for (; head < tail; ++head) {
     const size_t slot = head % r.capacity;
     if (!r.error) {
-      encode_silence(r, r.gap_before[slot]);
-      encode(r, r.ring.data() + slot * 2 * r.frame_samples);
+      const int16_t* frame = r.ring.data() + slot * 2 * r.frame_samples;
+      if (r.spilling) {
+        if (r.gap_before[slot]) spill_frames(r, nullptr, r.gap_before[slot]);
+        spill_frames(r, frame, 1);
+      } else {
+        encode_silence(r, r.gap_before[slot]);
+        encode(r, frame);
+      }
     }
     // Hand each slot back at once, so the producer sees space as soon as possible.
     r.head.store(head + 1, std::memory_order_release);
   }
+  if (closed && !r.drained) {
+    if (r.trailing_gap && !r.error) {
+      if (r.spilling) spill_frames(r, nullptr, r.trailing_gap);
+      else encode_silence(r, r.trailing_gap);
+    }
+    r.drained = true;
+    // The producer is gone: the ring's memory goes now, not when the backlog is encoded.
+    std::vector<int16_t>().swap(r.ring);
+    std::vector<uint32_t>().swap(r.gap_before);
+  }
+  if (r.spilling && !r.error) {
+    // Written half a second at a time (as the Ogg pages are), not at every pass: a
+    // thousand spilling calls would otherwise cost ~20,000 small writes a second.
+    if (r.spill_buffer.size() >= spill_write_frames * 2 * r.frame_samples || (r.drained && !r.spill_buffer.empty()))
+      flush_spill(r);
+    if (r.drained && r.spill_fd >= 0) {  // waiting for the pool: no descriptor held
+      ::close(r.spill_fd);
+      r.spill_fd = -1;
+    }
+  }
   // A failed recording is reported at once, not at the end of the call: the owner can
   // raise it while the call is still on (N-42 wants every call recorded).
-  if (!closed && !stopping && !r.error) return false;
-  if (closed && !r.error) encode_silence(r, r.trailing_gap);
+  if (r.error) return true;
+  if (!r.drained && !stopping) return false;
+  return r.backlog() == 0;
+}
+
+// Finishes the file and reports it.
+void complete(recording_state& r) {
+  if (!r.started && !r.error) start(r);  // spilled from the start and never caught up to (empty)
   recording_result result = finish(r);
+  result.frames_spilled = r.spilled_total;
+  drop_spill(r);
   r.finished.store(true, std::memory_order_release);
   if (r.options.on_done) {
     try {
@@ -407,13 +545,13 @@ bool service(recording_state& r, bool stopping) {
       // The owner's handler must not take the pool down with it.
     }
   }
-  return true;
 }
 
 }  // namespace
 
 struct pool_thread {
   std::shared_ptr<waker> bell = std::make_shared<waker>();
+  std::atomic<uint64_t> backlog_frames{0};  // spilled and not yet encoded, after the last pass
   std::thread thread;
 };
 
@@ -468,26 +606,48 @@ bool recording::failed() const noexcept { return state_->failed.load(std::memory
 
 namespace {
 
-void run_pool_thread(detail::waker& bell, const pool_config& config, std::atomic<size_t>& active) {
+void run_pool_thread(detail::pool_thread& self, const pool_config& config, std::atomic<size_t>& active) {
   // Below the media threads: a busy recorder must never cost a media tick.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), config.nice);
-  std::vector<std::shared_ptr<detail::recording_state>> mine;
+  auto& bell = *self.bell;
+  std::vector<std::shared_ptr<detail::recording_state>> mine;  // in the order they were opened
+  auto done = [&](detail::recording_state& r) {
+    detail::complete(r);
+    active.fetch_sub(1, std::memory_order_relaxed);
+  };
   for (;;) {
+    const bool behind = self.backlog_frames.load(std::memory_order_relaxed) > 0;
+    const bool catching_up = behind && config.catch_up_slice.count() > 0;
     bool stopping = false;
     {
       std::unique_lock lk(bell.m);
-      bell.cv.wait_for(lk, config.poll_interval, [&] { return bell.pending || bell.stop; });
+      // Behind: only a look at the doorbell, then back to encoding the backlog.
+      bell.cv.wait_for(lk, catching_up ? std::chrono::milliseconds(0) : config.poll_interval,
+                       [&] { return bell.pending || bell.stop; });
       bell.pending = false;
       stopping = bell.stop;
       for (auto& r : bell.incoming) mine.push_back(std::move(r));
       bell.incoming.clear();
     }
     std::erase_if(mine, [&](const std::shared_ptr<detail::recording_state>& r) {
-      if (!detail::service(*r, stopping)) return false;
-      active.fetch_sub(1, std::memory_order_relaxed);
+      if (!detail::service(*r, stopping, behind, config.spill_lag)) return false;
+      done(*r);
       return true;
     });
-    if (stopping) return;  // every recording was finished in the pass above
+    // The backlog, oldest recording first, for a slice (all of it when stopping).
+    const auto deadline = stopping ? std::chrono::steady_clock::time_point::max()
+                                   : std::chrono::steady_clock::now() + config.catch_up_slice;
+    std::erase_if(mine, [&](const std::shared_ptr<detail::recording_state>& r) {
+      if (r->backlog() == 0 && !stopping) return false;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      if (!detail::catch_up(*r, deadline) && !stopping) return false;
+      done(*r);
+      return true;
+    });
+    uint64_t backlog = 0;
+    for (const auto& r : mine) backlog += r->backlog();
+    self.backlog_frames.store(backlog, std::memory_order_relaxed);
+    if (stopping) return;  // every recording was finished in the passes above
   }
 }
 
@@ -497,7 +657,7 @@ recorder_pool::recorder_pool(pool_config config) : config_(config) {
   const unsigned n = std::max(1u, config_.threads);
   for (unsigned i = 0; i < n; ++i) {
     auto t = std::make_unique<detail::pool_thread>();
-    t->thread = std::thread(run_pool_thread, std::ref(*t->bell), std::cref(config_), std::ref(active_));
+    t->thread = std::thread(run_pool_thread, std::ref(*t), std::cref(config_), std::ref(active_));
     threads_.push_back(std::move(t));
   }
 }
@@ -512,6 +672,12 @@ recorder_pool::~recorder_pool() {
     t->bell->cv.notify_one();
   }
   for (auto& t : threads_) t->thread.join();
+}
+
+uint64_t recorder_pool::backlog_ms() const noexcept {
+  uint64_t frames = 0;
+  for (const auto& t : threads_) frames += t->backlog_frames.load(std::memory_order_relaxed);
+  return frames * (1000 / frames_per_second);
 }
 
 std::variant<std::unique_ptr<recording>, record_error> recorder_pool::open(recording_options options) {

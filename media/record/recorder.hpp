@@ -11,6 +11,18 @@
 //   preallocated at `open`. When the pool falls behind and the ring is full, the frame is
 //   dropped and counted; the file keeps the call's timeline (a dropped frame becomes 20 ms
 //   of silence when the pool catches up).
+// - When encoding cannot keep up (more calls than the pool's cores can encode), the pool
+//   does not let rings fill: a recording whose ring lags by `spill_lag` frames, and every
+//   recording that starts while the thread has such a backlog, goes to a spill file beside
+//   it (`<path>.pcm`, raw 16-bit little-endian, caller/agent interleaved, at the call's
+//   rate), which costs a copy and a write instead of two encodes. The thread encodes spilled
+//   audio, oldest recording first, whenever its rings are drained; a recording that has
+//   caught up is encoded live again. The file is the same, frame for frame, as if encoded
+//   live; only its completion comes later (after the call, at a peak). Memory stays
+//   bounded (a closed recording waiting to be encoded holds no ring and no descriptor);
+//   the backlog is on disk (32 kB/s of call at 8 kHz) until encoded. A process killed
+//   meanwhile leaves the spill file with the audio not yet encoded. `recording_result.frames_spilled` says how much went
+//   that way.
 // - `open` is not for the media thread: it allocates the ring (no file I/O; the pool
 //   creates the file). Call it from the thread that sets the call up.
 // - The completion handler runs once per recording, on a pool thread: after close() once
@@ -64,6 +76,7 @@ struct recording_result {
   uint64_t bytes = 0;                 // file size
   uint64_t frames_dropped = 0;        // frames the pool could not take in time
   uint64_t silent_frames = 0;         // one side's frames stored as silence, not encoded (per side)
+  uint64_t frames_spilled = 0;        // frames encoded later, from the spill file (the pool was behind)
   std::optional<record_error> error;  // set: the file is incomplete or missing
 };
 
@@ -92,6 +105,12 @@ struct pool_config {
   // How often a pool thread drains its recordings' rings. With 500 ms pages this bounds
   // what a SIGKILL can lose to well under a second.
   std::chrono::milliseconds poll_interval{100};
+  // Frames waiting in a recording's ring (its lag) that make it spill; 0: every recording
+  // spills whatever is queued when the pool comes to it (tests).
+  size_t spill_lag = 50;
+  // How long a thread encodes spilled audio before it drains its rings again; 0: spilled
+  // audio is encoded only when the pool stops (tests).
+  std::chrono::milliseconds catch_up_slice{50};
 };
 
 namespace detail {
@@ -146,6 +165,9 @@ class recorder_pool {
 
   // Recordings opened and not yet completed.
   size_t active() const noexcept { return active_.load(std::memory_order_relaxed); }
+  // Audio spilled and not yet encoded, in milliseconds (stereo frames × 20): how far behind
+  // the pool is. Updated by the pool threads once per pass.
+  uint64_t backlog_ms() const noexcept;
 
  private:
   pool_config config_;

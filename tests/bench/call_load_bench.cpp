@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
   auto t0 = steady_clock::now();
   long rss_peak = rss0;
   size_t peak_calls = 0;
+  uint64_t peak_backlog_ms = 0;  // the recorder's: audio spilled and not yet encoded
   double call_seconds = 0;  // integral of live calls over time
   std::vector<size_t> per_minute;  // live calls at each full minute
   std::atomic<bool> sampling{true};
@@ -163,6 +164,7 @@ int main(int argc, char** argv) {
       rss_peak = std::max(rss_peak, bench::rss_kb());
       auto live = center->active_calls();
       peak_calls = std::max(peak_calls, live);
+      peak_backlog_ms = std::max(peak_backlog_ms, center->recordings().backlog_ms);
       call_seconds += live * 0.5;
       if (auto m = size_t(duration<double>(steady_clock::now() - t0).count() / 60); m >= per_minute.size() + 1)
         per_minute.push_back(live);
@@ -186,6 +188,26 @@ int main(int argc, char** argv) {
   // A call actor ends once its record is durable, so no live calls means every record is in.
   if (!test::eventually([&] { return center->active_calls() == 0; }, seconds(30), milliseconds(20)))
     std::fprintf(stderr, "%zu calls still live 30 s after the callers finished\n", center->active_calls());
+
+  // Recordings the pool could not encode during the run are finished from their spill
+  // files now; each adds its length and checksum to its call record when done.
+  const auto calls_done = steady_clock::now();
+  const auto backlog_at_end = center->recordings().backlog_ms;
+  if (!test::eventually([&] { return center->recordings().unfinished == 0; }, minutes(60), milliseconds(100)))
+    std::fprintf(stderr, "%zu recordings unfinished an hour after the calls\n", center->recordings().unfinished);
+  const double drain_s = duration<double>(steady_clock::now() - calls_done).count();
+  auto pending_records = [&] {
+    size_t n = 0;
+    auto txn = app->env().read();
+    txn.scan(storage::table::calls, "", "", [&](std::string_view, std::string_view v) {
+      auto r = storage::decode_record(v);
+      if (r && r->if_contains("recording_pending")) ++n;
+      return true;
+    });
+    return n;
+  };
+  if (!test::eventually([&] { return pending_records() == 0; }, seconds(30), milliseconds(100)))
+    std::fprintf(stderr, "%zu call records still wait for their recording\n", pending_records());
 
   // The call records: hand-off -> answer, service level.
   std::vector<double> to_answer;
@@ -235,6 +257,9 @@ int main(int argc, char** argv) {
   std::printf("recordings: %zu calls with a finished recording (length and checksum in the record), %.0f s, "
               "%.2f kB/s on average (a silent call ~1, both sides speaking all the time ~3.7)\n",
               recorded, recorded_ms / 1000, recorded_ms > 0 ? recorded_bytes / recorded_ms : 0.0);
+  std::printf("recorder backlog (audio spilled, not yet encoded): peak %.0f s, %.0f s when the last call ended, "
+              "all encoded %.0f s after it\n",
+              static_cast<double>(peak_backlog_ms) / 1000, static_cast<double>(backlog_at_end) / 1000, drain_s);
   std::printf("IVR hand-off -> agent answer: p50 %.0f ms, p99 %.0f ms\n", pct(0.5), pct(0.99));
   std::printf("server CPU: %.1f %% of one core over %.0f s = %.2f %% of a core per live call\n", 100 * cpu / wall,
               wall, call_seconds > 0 ? 100 * cpu / call_seconds : 0.0);

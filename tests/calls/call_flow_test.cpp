@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <future>
 
 #include "actors/call/center.hpp"
@@ -63,7 +64,7 @@ struct recorder_hub : actors::event_hub {
 // A site: storage, actors, media engine, prompts, the SIP edge and the center.
 class site : public sip::event_handler {
  public:
-  explicit site(const std::string& dir, std::string callback_uri = {}) {
+  explicit site(const std::string& dir, std::string callback_uri = {}, record::pool_config recorder = {.threads = 0}) {
     std::error_code ec;
     env_ = storage::env::open({.dir = dir + "/data"}, ec);
     rt_ = actors::runtime::start({}, *env_);
@@ -90,6 +91,7 @@ class site : public sip::event_handler {
     o.transfer_timeout_s = 3;
     o.callback_uri = std::move(callback_uri);
     o.recordings_dir = dir + "/recordings";
+    o.recorder = recorder;
     std::filesystem::create_directories(o.recordings_dir);
     acd::queue_config pension;
     pension.id = pension.skill = "pension";
@@ -124,6 +126,11 @@ class site : public sip::event_handler {
     engine_.reset();
   }
 
+  // Ends the center (its calls, its recorder) while storage and the writer keep running.
+  void stop_center() {
+    live_ = nullptr;
+    center_.reset();
+  }
   uint16_t port() const { return sip_->udp_port(); }
   calls::center& center() { return *center_; }
   // The site's ACD fails (killed, as by a crash); its supervisor restarts it.
@@ -286,6 +293,49 @@ TEST_F(call_flow, caller_presses_1_reaches_the_pension_agent_and_hangs_up_first)
   EXPECT_TRUE(v->state == acd::agent_state::wrap_up || v->state == acd::agent_state::ready) << acd::to_string(v->state);
   EXPECT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::ready; }, 5s));
   EXPECT_EQ(s.agent("1023")->calls_today, 1u);
+}
+
+// N-42 under overload: when the recorder cannot keep up, a call's audio waits in a spill
+// file and the call record is written without the recording's checksum; once the audio is
+// encoded, the record gets it. Here the recorder never catches up on its own (a slice of
+// 0) and everything spills, so the backlog is encoded only when the center stops.
+TEST_F(call_flow, a_recording_finished_after_its_call_record_is_added_to_the_record) {
+  record::pool_config behind;
+  behind.threads = 1;
+  behind.spill_lag = 0;
+  behind.catch_up_slice = std::chrono::milliseconds(0);
+  site s(dir.path(), {}, behind);
+  auto phone = ready_agent_1023(s);
+  ASSERT_FALSE(HasFailure());
+
+  auto r = caller_12333(s, "5000", "caller");
+  EXPECT_EQ(r.successful, 1u) << r.log();
+  ASSERT_TRUE(eventually([&] { return s.call_records().size() == 1; }, 10s)) << "no call record";
+  auto cdr = s.call_records()[0];
+  EXPECT_EQ(cdr["outcome"], "answered");
+  EXPECT_TRUE(cdr.contains("recording_pending")) << boost::json::serialize(cdr);
+  EXPECT_EQ(cdr["recording_ms"].as_int64(), 0);
+  const std::string file(cdr["recording"].as_string());
+  EXPECT_TRUE(std::filesystem::exists(file + ".pcm")) << "the call's audio is in its spill file";
+  EXPECT_EQ(s.center().recordings().unfinished, 1u);
+  EXPECT_GT(s.center().recordings().backlog_ms, 2000u);
+
+  s.stop_center();  // the pool encodes its backlog before it stops
+  ASSERT_TRUE(eventually([&] { return !s.call_records()[0].contains("recording_pending"); }, 10s))
+      << boost::json::serialize(s.call_records()[0]);
+  cdr = s.call_records()[0];
+  EXPECT_GT(cdr["recording_ms"].as_int64(), 2000);
+  EXPECT_EQ(cdr["outcome"], "answered") << "the rest of the record is kept";
+  EXPECT_EQ(cdr["agent"], "1023");
+  EXPECT_FALSE(std::filesystem::exists(file + ".pcm"));
+  ASSERT_TRUE(std::filesystem::exists(file));
+  const std::string sum = dir.sub("sum.txt");
+  ASSERT_EQ(std::system(("sha256sum " + file + " | cut -c1-64 > " + sum).c_str()), 0);
+  std::ifstream in(sum);
+  std::string expected;
+  in >> expected;
+  EXPECT_EQ(cdr["recording_sha256"].as_string(), expected);
+  EXPECT_EQ(std::system(("opusdec --quiet " + file + " " + dir.sub("rec.wav") + " 2>/dev/null").c_str()), 0);
 }
 
 TEST_F(call_flow, the_agent_releases_first_and_the_caller_answers_the_survey) {

@@ -262,22 +262,42 @@ TEST(recorder, silence_is_not_encoded_and_speech_after_it_is_whole) {
   EXPECT_GT(test::rms(std::span(d->right).subspan(right.size() / 2 + 160, 50 * 160)), 3000);
 }
 
+// Holds a one-thread pool's thread until release(): a recording at `path` whose
+// completion handler waits (as a slow pool would).
+class pool_holder {
+ public:
+  pool_holder(record::recorder_pool& pool, const std::string& path) {
+    auto o = options_for(path, 8000, unused_);
+    o.on_done = [this, released = released_](const recording_result&) {
+      entered_.set_value();
+      released.wait();  // a copy: the holder may go while the pool thread leaves here
+    };
+    rec_ = must_open(pool, o);
+    if (!rec_) return;
+    rec_->close();
+    entered_.get_future().wait();
+  }
+  ~pool_holder() { release(); }
+  bool holding() const { return rec_ != nullptr; }
+  void release() {
+    if (!released_flag_) release_.set_value();
+    released_flag_ = true;
+  }
+
+ private:
+  completions unused_;
+  std::promise<void> entered_, release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  std::unique_ptr<recording> rec_;
+  bool released_flag_ = false;
+};
+
 TEST(recorder, a_full_queue_drops_frames_without_blocking_and_keeps_the_timeline) {
   test::temp_dir dir;
   completions done;
   record::recorder_pool pool;  // one thread
-  // Recording A's completion handler holds the only pool thread until we let it go.
-  std::promise<void> entered, release;
-  std::shared_future<void> released = release.get_future().share();
-  auto a_options = options_for(dir.sub("a.opus"), 8000, done);
-  a_options.on_done = [&](const recording_result&) {
-    entered.set_value();
-    released.wait();
-  };
-  auto a = must_open(pool, a_options);
-  ASSERT_TRUE(a);
-  a->close();
-  entered.get_future().wait();
+  pool_holder hold(pool, dir.sub("a.opus"));
+  ASSERT_TRUE(hold.holding());
 
   auto b_options = options_for(dir.sub("b.opus"), 8000, done);
   b_options.queue_frames = 10;
@@ -290,7 +310,7 @@ TEST(recorder, a_full_queue_drops_frames_without_blocking_and_keeps_the_timeline
   EXPECT_EQ(b->frames_dropped(), 5u);
   EXPECT_EQ(b->queued(), 10u);
 
-  release.set_value();
+  hold.release();
   while (b->queued() > 0) std::this_thread::yield();  // the pool catches up
   EXPECT_TRUE(b->write(tone, tone));                  // after the 5 dropped frames
   b->close();
@@ -305,6 +325,117 @@ TEST(recorder, a_full_queue_drops_frames_without_blocking_and_keeps_the_timeline
   const std::span left(d->left);
   EXPECT_GT(test::rms(left.subspan(160, 8 * 160)), 3000);      // 20-180 ms: the tone
   EXPECT_LT(test::rms(left.subspan(11 * 160, 3 * 160)), 300);  // 220-280 ms: the gap
+}
+
+// Records `left`/`right` at `path` through a pool with `config`, writing `burst` frames at
+// a time with `pause` between bursts (0: all at once); the pool's report.
+std::optional<recording_result> record_paced(const std::string& path, std::span<const int16_t> left,
+                                             std::span<const int16_t> right, record::pool_config config,
+                                             size_t burst, std::chrono::milliseconds pause) {
+  const size_t frames = left.size() / 160;
+  completions done;
+  record::recorder_pool pool(config);
+  record::recording_options o;
+  o.path = path;
+  o.call_id = "call-7";
+  o.start_time = "2026-11-24T09:00:00+08:00";
+  o.queue_frames = frames + 1;
+  o.on_done = done.handler();
+  auto rec = must_open(pool, o);
+  if (!rec) return std::nullopt;
+  for (size_t f = 0; f < frames; ++f) {
+    if (!rec->write(left.subspan(f * 160, 160), right.subspan(f * 160, 160))) {
+      ADD_FAILURE() << "frame " << f << " not taken";
+      return std::nullopt;
+    }
+    if (burst && (f + 1) % burst == 0) std::this_thread::sleep_for(pause);
+  }
+  rec->close();
+  return done.wait();
+}
+
+// A conversation: speech on the left, then a pause while the right (a tone) answers.
+std::pair<std::vector<int16_t>, std::vector<int16_t>> conversation(const test::temp_dir& dir) {
+  auto left = espeak_8k(dir, "我换城市工作了，养老保险怎么转移？");
+  const size_t turn = left.size();
+  left.resize(2 * turn, 0);
+  auto right = test::sine(1000, 8000, 2 * turn, 0);
+  std::fill(right.begin(), right.begin() + static_cast<ptrdiff_t>(turn), int16_t{0});
+  return {std::move(left), std::move(right)};
+}
+
+// When the pool falls behind, recordings go through a spill file and are encoded later:
+// the file must be the one live encoding makes, byte for byte (same path, so the same Ogg
+// serial), and nothing may be left beside it.
+TEST(recorder, a_recording_spilled_and_encoded_later_is_the_file_live_encoding_makes) {
+  test::temp_dir dir;
+  auto [left, right] = conversation(dir);
+  ASSERT_GT(left.size(), 160u * 100) << "espeak-ng is needed (deploy/install-deps.sh)";
+  const std::string path = dir.sub("call.opus");
+  record::pool_config live_config;
+  live_config.spill_lag = 100000;  // never
+  auto live = record_paced(path, left, right, live_config, 0, {});
+  ASSERT_TRUE(live && !live->error);
+  EXPECT_EQ(live->frames_spilled, 0u);
+  const std::string live_bytes = file_bytes(path);
+  std::filesystem::rename(path, dir.sub("live.opus"));
+
+  // Everything queued spills (spill_lag 0): written at once, the call is spilled from its
+  // start and encoded after it; written in bursts, it spills, catches up and is encoded
+  // live again, over and over.
+  record::pool_config spill_config;
+  spill_config.spill_lag = 0;
+  spill_config.poll_interval = std::chrono::milliseconds(20);
+  for (size_t burst : {size_t{0}, size_t{37}}) {
+    SCOPED_TRACE(burst);
+    auto spilled = record_paced(path, left, right, spill_config, burst, std::chrono::milliseconds(30));
+    ASSERT_TRUE(spilled);
+    ASSERT_FALSE(spilled->error) << spilled->error->message;
+    EXPECT_GT(spilled->frames_spilled, left.size() / 160 / 2);
+    EXPECT_EQ(spilled->duration_ms, live->duration_ms);
+    EXPECT_EQ(spilled->silent_frames, live->silent_frames);
+    EXPECT_EQ(spilled->sha256, live->sha256);
+    EXPECT_TRUE(file_bytes(path) == live_bytes) << "the spilled recording differs from the live one";
+    EXPECT_FALSE(std::filesystem::exists(path + ".pcm")) << "the spill file was left behind";
+    std::filesystem::remove(path);
+  }
+}
+
+// The realistic trigger: the pool's one thread is held up (here by another recording's
+// completion handler) while a call goes on. Once free, it finds the call's ring lagging
+// past spill_lag, spills it, catches up, and the file is whole: nothing dropped.
+TEST(recorder, a_ring_that_lags_spills_instead_of_dropping) {
+  test::temp_dir dir;
+  completions done;
+  record::pool_config config;
+  config.spill_lag = 50;
+  record::recorder_pool pool(config);
+  pool_holder hold(pool, dir.sub("a.opus"));
+  ASSERT_TRUE(hold.holding());
+
+  auto b_options = options_for(dir.sub("b.opus"), 8000, done);
+  b_options.queue_frames = 250;
+  auto b = must_open(pool, b_options);
+  ASSERT_TRUE(b);
+  write_tones(*b, 8000, 200);  // 4 s the pool does not take
+  EXPECT_EQ(b->queued(), 200u);
+  hold.release();
+  while (b->queued() > 0) std::this_thread::yield();
+  write_tones(*b, 8000, 50, 200);
+  b->close();
+  auto r = done.wait();
+  ASSERT_TRUE(r);
+  ASSERT_FALSE(r->error) << r->error->message;
+  EXPECT_EQ(r->frames_dropped, 0u);
+  EXPECT_GE(r->frames_spilled, 200u);
+  EXPECT_EQ(r->duration_ms, 250u * 20u);
+  EXPECT_EQ(pool.backlog_ms(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir.sub("b.opus.pcm")));
+  EXPECT_EQ(test::run_tool({"opusinfo", r->path}), 0);
+  auto d = test::decode_recording(r->path, dir.path(), 8000);
+  ASSERT_TRUE(d);
+  EXPECT_NEAR(static_cast<double>(d->left.size()), 250 * 160, 8);
+  expect_caller_left_agent_right(*d, 8000);
 }
 
 TEST(recorder, sigkill_mid_call_leaves_a_playable_file) {
