@@ -2,6 +2,9 @@
 #include <caf/send.hpp>
 #include <openssl/rand.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <chrono>
 #include <set>
 #include <algorithm>
@@ -75,9 +78,10 @@ void random_bytes(std::span<std::byte> b) {
 
 void keep_record(recording_gate& gate, uint64_t id, boost::json::object& record, bool recording_pending) {
   if (recording_pending) record["recording_pending"] = true;
+  auto text = boost::json::serialize(record);  // a few kB, where the object would hold ~10
   std::lock_guard lock(gate.m);
   gate.id = id;
-  gate.record = record;
+  gate.record = std::move(text);
 }
 
 void record_stored(recording_gate& gate) {
@@ -90,7 +94,10 @@ void store_late_recording(actors::durable_writer& writer, recording_gate& gate, 
   uint64_t id = 0;
   {
     std::lock_guard lock(gate.m);
-    auto& o = gate.record;
+    boost::system::error_code ec;
+    auto parsed = boost::json::parse(gate.record, ec);
+    if (ec || !parsed.is_object()) return log::error("calls", "kept call record unreadable", {{"call", std::to_string(gate.id)}});
+    auto& o = parsed.as_object();
     o.erase("v");
     o.erase("recording_pending");
     o["recording_ms"] = r.duration_ms;

@@ -133,7 +133,7 @@ void random_bytes(std::span<std::byte> b);
 struct recording_gate {
   std::mutex m;
   bool stored = false;         // the record is durable; set before the actor hears of it
-  boost::json::object record;  // the call record as written (table calls, key be64(id))
+  std::string record;          // the call record as written, serialized (table calls, key be64(id))
   uint64_t id = 0;
 };
 // The record as the actor writes it: kept for a late report, flagged while one is due.

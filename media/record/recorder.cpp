@@ -104,7 +104,7 @@ struct recording_state {
   int64_t page_granule = 0;       // where the last page was cut
   int64_t packetno = 0;
   int pre_skip = 0;               // 48 kHz samples the decoder drops (the encoder's lookahead)
-  std::vector<unsigned char> packet = std::vector<unsigned char>(4000);
+  std::vector<unsigned char> packet;  // one multistream packet (allocated at start)
   EVP_MD_CTX* sha = nullptr;
   uint64_t bytes = 0;
   uint64_t samples_written = 0;  // per channel
@@ -201,6 +201,7 @@ int max_bandwidth_for(uint32_t rate) {
 // Creates the file and the encoder, writes the header pages. Errors go into r.error.
 void start(recording_state& r) {
   r.started = true;
+  r.packet.resize(4000);
   const auto& o = r.options;
   r.fd = ::open(o.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (r.fd < 0) return r.fail(errc::cannot_open, "cannot create " + o.path + ": " + errno_text(errno));
@@ -519,9 +520,10 @@ bool service(recording_state& r, bool stopping, bool behind, size_t spill_lag) {
     // thousand spilling calls would otherwise cost ~20,000 small writes a second.
     if (r.spill_buffer.size() >= spill_write_frames * 2 * r.frame_samples || (r.drained && !r.spill_buffer.empty()))
       flush_spill(r);
-    if (r.drained && r.spill_fd >= 0) {  // waiting for the pool: no descriptor held
+    if (r.drained && r.spill_fd >= 0) {  // waiting for the pool: no descriptor, no buffer held
       ::close(r.spill_fd);
       r.spill_fd = -1;
+      std::vector<int16_t>().swap(r.spill_buffer);
     }
   }
   // A failed recording is reported at once, not at the end of the call: the owner can
