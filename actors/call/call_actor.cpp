@@ -406,9 +406,11 @@ void call_actor::on_recording(const record::recording_result& r) {
     late_recording_ = r;
     return;
   }
+  // The one report of this recording; a failed one comes as soon as it fails (mid-call),
+  // with what the file holds.
   if (r.error) {
     log::warn("calls", "recording failed", {{"call", std::to_string(id_)}, {"error", r.error->message}});
-    if (phase_ != phase::closing) return;  // the file is gone or short; the final report follows
+    rec_.recording_error = r.error->message;
   }
   rec_.recording_ms = static_cast<int64_t>(r.duration_ms);
   rec_.recording_sha256 = r.sha256;

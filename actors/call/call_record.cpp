@@ -71,6 +71,7 @@ std::string to_json(const call_record& r) {
   o["recording"] = r.recording;
   o["recording_ms"] = r.recording_ms;
   o["recording_sha256"] = r.recording_sha256;
+  if (!r.recording_error.empty()) o["recording_error"] = r.recording_error;
   return json::serialize(o);
 }
 

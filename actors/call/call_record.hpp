@@ -50,6 +50,7 @@ struct call_record {
   std::string recording;  // path of the stereo Ogg Opus file, empty if none
   int64_t recording_ms = 0;
   std::string recording_sha256;
+  std::string recording_error;  // set: the file is short or missing (disk full, cannot create)
 };
 
 // JSON (the storage record's body; also what the API returns).

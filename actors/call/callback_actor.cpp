@@ -50,6 +50,7 @@ class callback_actor : public caf::event_based_actor {
           }
           rec_.recording_ms = static_cast<int64_t>(m.result.duration_ms);
           rec_.recording_sha256 = m.result.sha256;
+          if (m.result.error) rec_.recording_error = m.result.error->message;
           recording_pending_ = false;
           if (closing_ && media_closed_) write_result();
         },

@@ -117,7 +117,7 @@ struct recording_state {
   uint64_t spilled = 0;
   uint64_t unspilled = 0;
   uint64_t spilled_total = 0;
-  std::vector<int16_t> spill_buffer;  // frames on their way to the spill file (up to page_frames)
+  std::vector<int16_t> spill_buffer;  // frames on their way to the spill file (spill_write_frames)
   int write_errno = 0;
   std::optional<record_error> error;
 
@@ -397,12 +397,18 @@ recording_result finish(recording_state& r) {
 
 // ---- the spill file (recorder.hpp) ----------------------------------------------------
 
-bool open_spill(recording_state& r, bool create) {
-  const int flags = create ? O_RDWR | O_CREAT | O_EXCL : O_RDONLY;
-  r.spill_fd = ::open(r.spill_path().c_str(), flags | O_CLOEXEC, 0640);
+// Starts spilling. A spill file that cannot be created (no descriptors left, a stale file
+// of the same name) is no failure: the recording stays live and may drop frames instead.
+bool try_spill(recording_state& r) {
+  r.spill_fd = ::open(r.spill_path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  return r.spill_fd >= 0;
+}
+
+// The spill file again, to read it back once its descriptor was closed (drained).
+bool reopen_spill(recording_state& r) {
+  r.spill_fd = ::open(r.spill_path().c_str(), O_RDONLY | O_CLOEXEC);
   if (r.spill_fd >= 0) return true;
-  r.fail(create ? errc::cannot_open : errc::write_failed,
-         (create ? "cannot create " : "cannot reopen ") + r.spill_path() + ": " + errno_text(errno));
+  r.fail(errc::write_failed, "cannot reopen " + r.spill_path() + ": " + errno_text(errno));
   return false;
 }
 
@@ -448,7 +454,7 @@ bool catch_up(recording_state& r, std::chrono::steady_clock::time_point deadline
   thread_local std::vector<int16_t> frames;
   if (!r.error && !r.spill_buffer.empty()) flush_spill(r);
   if (!r.error && !r.started) start(r);
-  if (!r.error && r.spill_fd < 0 && r.unspilled < r.spilled) open_spill(r, false);
+  if (!r.error && r.spill_fd < 0 && r.unspilled < r.spilled) reopen_spill(r);
   while (!r.error && r.unspilled < r.spilled) {
     const uint64_t n = std::min(chunk, r.spilled - r.unspilled);
     frames.resize(n * 2 * r.frame_samples);
@@ -487,7 +493,7 @@ bool service(recording_state& r, bool stopping, bool behind, size_t spill_lag) {
   uint64_t head = r.head.load(std::memory_order_relaxed);
   if (!r.error && !r.drained) {
     const bool lagging = tail - head > spill_lag || (spill_lag == 0 && r.started);
-    if (!r.spilling && ((!r.started && behind) || (lagging && tail > head))) r.spilling = open_spill(r, true);
+    if (!r.spilling && ((!r.started && behind) || (lagging && tail > head))) r.spilling = try_spill(r);
     if (!r.spilling && !r.started && !r.error) start(r);
   }
   for (; head < tail; ++head) {

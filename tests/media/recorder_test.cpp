@@ -399,6 +399,16 @@ TEST(recorder, a_recording_spilled_and_encoded_later_is_the_file_live_encoding_m
     EXPECT_FALSE(std::filesystem::exists(path + ".pcm")) << "the spill file was left behind";
     std::filesystem::remove(path);
   }
+
+  // A spill file that cannot be created (here a stale one is in the way; it is evidence and
+  // is not overwritten) leaves the recording live: the same file, nothing spilled.
+  std::ofstream(path + ".pcm") << "stale";
+  auto kept_live = record_paced(path, left, right, spill_config, 0, {});
+  ASSERT_TRUE(kept_live);
+  ASSERT_FALSE(kept_live->error) << kept_live->error->message;
+  EXPECT_EQ(kept_live->frames_spilled, 0u);
+  EXPECT_EQ(kept_live->sha256, live->sha256);
+  EXPECT_EQ(file_bytes(path + ".pcm"), "stale");
 }
 
 // The realistic trigger: the pool's one thread is held up (here by another recording's
