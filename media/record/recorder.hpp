@@ -21,8 +21,8 @@
 //   live; only its completion comes later (after the call, at a peak). Memory stays
 //   bounded (a closed recording waiting to be encoded holds no ring and no descriptor);
 //   the backlog is on disk (32 kB/s of call at 8 kHz) until encoded. A process killed
-//   meanwhile leaves the spill file with the audio not yet encoded. `recording_result.frames_spilled` says how much went
-//   that way.
+//   meanwhile leaves the spill file with the audio not yet encoded.
+//   `recording_result.frames_spilled` says how much went that way.
 // - `open` is not for the media thread: it allocates the ring (no file I/O; the pool
 //   creates the file). Call it from the thread that sets the call up.
 // - The completion handler runs once per recording, on a pool thread: after close() once

@@ -13,13 +13,16 @@
 // looped as PCMU by SIPp's rtp_stream (tests/fixtures/sip/sipp/caller_ivr_speech.xml), which
 // the agents echo: each side of a recording speaks half the time, as on a real call.
 //
-// Concurrent calls ≈ rate × (talk + ~1.5 s before the caller's key; 1.5 s more with
-// --speech). Without --speech the callers send no RTP after their key (play_pcap_audio
-// takes a thread per call, too many at this scale), so keep talk under the stream timeout
-// (30 s): a caller silent that long is hung up as gone (N-06). Reports, besides, the live
-// calls at each minute, the whole machine's CPU (the server and SIPp) and the recordings
-// finished by the time the last call ended. The calls issue's goal, 10 minutes at ~1,000
-// concurrent: --agents 1100 --rate 35 --talk-s 27 --calls 21000 (docs/PERFORMANCE.md).
+// Concurrent calls ≈ rate × (talk + ~1.5 s before the caller's key; ~6 s with --speech).
+// Without --speech the callers send no RTP after their key (play_pcap_audio takes a thread
+// per call, too many at this scale), so keep talk under the stream timeout (30 s): a
+// caller silent that long is hung up as gone (N-06). Reports, besides, the live calls and
+// the memory at each minute, the whole machine's CPU (the server and SIPp), the recorder's
+// backlog (audio spilled to disk, media/record/recorder.hpp) and how long after the last
+// call every recording was finished and in its call record (the bench waits for that).
+// The calls issue's goal, 10 minutes at ~1,000 concurrent: --agents 1100 --rate 35
+// --talk-s 27 --calls 21000, or with speech --rate 32 --talk-s 29 --calls 19200
+// (docs/PERFORMANCE.md).
 
 #include <algorithm>
 #include <boost/json.hpp>
