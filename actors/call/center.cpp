@@ -1,3 +1,5 @@
+#include <caf/actor_addr.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <openssl/rand.h>
@@ -122,12 +124,18 @@ std::string start_recording(call_context& ctx, media::session_id session, uint64
   ro.start_time = std::to_string(
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.options.now().time_since_epoch()).count());
   ro.extra_comments = {{"HOTLINE_CALL", std::to_string(id)}, {"HOTLINE_AGENT", agent}};
-  ro.on_done = [self, gate = std::move(gate), writer = &ctx.writer](const record::recording_result& r) {
+  // The actor by a weak handle: a strong one would keep the whole ended call actor in
+  // memory until its recording is done, which at a peak is minutes (~17 KB a call).
+  ro.on_done = [addr = caf::actor_cast<caf::actor_addr>(self), gate = std::move(gate),
+                writer = &ctx.writer](const record::recording_result& r) {
     {
       // Sent under the lock: it then reaches the actor before the `done` that follows
       // record_stored(), so the actor never quits with a report in its mailbox.
       std::lock_guard lock(gate->m);
-      if (!gate->stored) return caf::anon_send(self, recording_msg{r});
+      if (!gate->stored) {
+        if (auto self = caf::actor_cast<caf::actor>(addr)) caf::anon_send(self, recording_msg{r});
+        return;
+      }
     }
     store_late_recording(*writer, *gate, r);
   };

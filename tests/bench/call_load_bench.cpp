@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
   uint64_t peak_backlog_ms = 0;  // the recorder's: audio spilled and not yet encoded
   double call_seconds = 0;  // integral of live calls over time
   std::vector<size_t> per_minute;  // live calls at each full minute
-  std::vector<long> rss_per_minute;
+  std::vector<std::pair<long, long>> rss_per_minute;  // MB: heap (anonymous), mapped files (LMDB)
   std::atomic<bool> sampling{true};
   std::thread sampler([&] {
     while (sampling) {
@@ -171,7 +171,8 @@ int main(int argc, char** argv) {
       peak_backlog_ms = std::max(peak_backlog_ms, center->recordings().backlog_ms);
       call_seconds += live * 0.5;
       if (auto m = size_t(duration<double>(steady_clock::now() - t0).count() / 60); m >= per_minute.size() + 1)
-        per_minute.push_back(live), rss_per_minute.push_back(bench::rss_kb() / 1024);
+        per_minute.push_back(live),
+            rss_per_minute.emplace_back(bench::status_kb("RssAnon:") / 1024, bench::status_kb("RssFile:") / 1024);
       std::this_thread::sleep_for(500ms);
     }
   });
@@ -272,9 +273,9 @@ int main(int argc, char** argv) {
   std::printf("live calls at each minute:");
   for (auto n : per_minute) std::printf(" %zu", n);
   std::printf("\n");
-  std::printf("memory: RSS %ld MB before, peak %ld MB: ~%.0f KB per concurrent call; MB at each minute:", rss0 / 1024,
-              rss_peak / 1024, peak_calls ? double(rss_peak - rss0) / peak_calls : 0.0);
-  for (auto mb : rss_per_minute) std::printf(" %ld", mb);
+  std::printf("memory: RSS %ld MB before, peak %ld MB: ~%.0f KB per concurrent call; at each minute, MB of heap + "
+              "mapped files:", rss0 / 1024, rss_peak / 1024, peak_calls ? double(rss_peak - rss0) / peak_calls : 0.0);
+  for (auto [anon, file] : rss_per_minute) std::printf(" %ld+%ld", anon, file);
   std::printf("\n");
   app->stop();
   return callers.failed == 0 ? 0 : 2;

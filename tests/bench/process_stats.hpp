@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <string>
+#include <string_view>
 
 namespace hotline::bench {
 
@@ -15,13 +16,16 @@ inline double process_cpu_s() {
 }
 
 // Resident set size now, in KiB (VmRSS).
-inline long rss_kb() {
+// A field of /proc/self/status in kB: "VmRSS:" (all resident memory), "RssAnon:" (the
+// heap and stacks), "RssFile:" (mapped files: LMDB's map, the binary).
+inline long status_kb(std::string_view field) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
   return 0;
 }
+inline long rss_kb() { return status_kb("VmRSS:"); }
 
 // The whole machine's busy and total CPU time so far (all cores, /proc/stat, in clock
 // ticks): busy / total between two readings is the machine's load, every process counted.
