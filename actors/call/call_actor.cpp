@@ -590,7 +590,7 @@ void call_actor::write_record() {
   record_written_ = true;
   storage::write_batch b;
   auto record = boost::json::parse(to_json(rec_)).as_object();
-  keep_record(*gate_, id_, record, recording_pending_);
+  if (recording_pending_) keep_record(*gate_, id_, record);
   b.put(storage::table::calls, storage::be64(id_), storage::encode_record(std::move(record), 1));
   if (!rec_.from.empty())  // the next call from this number shows this one (N-07 screen pop)
     b.put(storage::table::calls_by_caller, rec_.from + '\0' + storage::be64(id_), std::string());

@@ -208,7 +208,7 @@ class callback_actor : public caf::event_based_actor {
     cdr["direction"] = "outbound";
     cdr["callback_of"] = req_.request.contains("call") ? req_.request.at("call") : boost::json::value(nullptr);
     cdr["outcome"] = result_ == "done" ? "callback_answered" : "callback_" + result_;
-    keep_record(*gate_, id_, cdr, recording_pending_);
+    if (recording_pending_) keep_record(*gate_, id_, cdr);
     b.put(storage::table::calls, storage::be64(id_), storage::encode_record(std::move(cdr), 1));
     auto self = caf::actor_cast<caf::actor>(this);
     ctx_->writer.write(std::move(b), [self, gate = gate_](std::error_code ec, uint64_t) {

@@ -78,8 +78,8 @@ void random_bytes(std::span<std::byte> b) {
     for (auto& x : b) x = std::byte{0};  // never reached with a working OpenSSL
 }
 
-void keep_record(recording_gate& gate, uint64_t id, boost::json::object& record, bool recording_pending) {
-  if (recording_pending) record["recording_pending"] = true;
+void keep_record(recording_gate& gate, uint64_t id, boost::json::object& record) {
+  record["recording_pending"] = true;
   auto text = boost::json::serialize(record);  // a few kB, where the object would hold ~10
   std::lock_guard lock(gate.m);
   gate.id = id;

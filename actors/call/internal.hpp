@@ -136,8 +136,9 @@ struct recording_gate {
   std::string record;          // the call record as written, serialized (table calls, key be64(id))
   uint64_t id = 0;
 };
-// The record as the actor writes it: kept for a late report, flagged while one is due.
-void keep_record(recording_gate& gate, uint64_t id, boost::json::object& record, bool recording_pending);
+// A record written before its recording reported: flagged `recording_pending` and kept
+// (serialized) for the late report. Records written after the report need neither.
+void keep_record(recording_gate& gate, uint64_t id, boost::json::object& record);
 // Marks the record durable (from the writer's completion, before telling the actor).
 void record_stored(recording_gate& gate);
 // Writes the kept record again with the recording's length and checksum (or its error).

@@ -348,6 +348,8 @@ std::optional<recording_result> record_paced(const std::string& path, std::span<
       ADD_FAILURE() << "frame " << f << " not taken";
       return std::nullopt;
     }
+    // The producer's pace is what is under test (a call's media thread writes in time),
+    // not a wait for something to happen.
     if (burst && (f + 1) % burst == 0) std::this_thread::sleep_for(pause);
   }
   rec->close();
