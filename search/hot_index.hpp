@@ -12,6 +12,8 @@
 //      term, synonym groups, weighting terms), then region precedence, then the page.
 // Facets and the match count cover the candidates (as Xapian's check_at_least does).
 //
+// Filters are bitmaps over the base documents, made once per filter and snapshot.
+//
 // A writer keeps it in step: after each commit the changed documents are re-read into a
 // small overlay (readers see them at once); past `overlay_limit` documents the base is
 // rebuilt. Readers take an immutable snapshot per search; no locks on the search path.
@@ -33,6 +35,7 @@ namespace hotline::kb {
 namespace hot {
 struct base;
 struct overlay;
+struct filter_cache;
 }  // namespace hot
 
 // Measured at 100,000 generated entries (docs/PERFORMANCE.md): 1000/100 returns the
@@ -68,6 +71,11 @@ class hot_snapshot {
   hot_limits limits;
   std::shared_ptr<const hot::base> base;
   std::shared_ptr<const hot::overlay> overlay;
+  // Which base documents pass a filter (region, topic, status, day), as a bitmap per
+  // filter asked for, made on first use in this snapshot. Agents of one city ask with the
+  // same filter all day: a posting is then tested by one bit instead of its document's
+  // attributes (as Lucene caches filters).
+  std::shared_ptr<hot::filter_cache> filters;
 };
 
 class hot_index {

@@ -360,12 +360,13 @@ class xapian_reader final : public index_reader {
       for (const auto& t : plan.weighting)
         if (!is_cjk_unigram(t)) highlight.push_back(t);
     }
+    snippet_terms marks(std::move(highlight));
     double best = found.ranked.empty() ? 1 : found.ranked.front().score;
     for (size_t i = q.offset; i < found.ranked.size(); ++i) {
       const auto& [doc, score] = found.ranked[i];
       search_hit h{doc->id, score, static_cast<int>(std::lround(100 * score / best)), doc->question, doc->region,
                    doc->topic, {}};
-      if (q.snippets) h.snippet = make_snippet(doc->answer, highlight);
+      if (q.snippets) h.snippet = make_snippet(doc->answer, marks);
       r.hits.push_back(std::move(h));
     }
     return r;

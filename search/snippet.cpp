@@ -42,21 +42,47 @@ void escape_into(std::string& out, std::string_view s) {
 
 bool sentence_break(std::string_view cp) { return cp == "。" || cp == "，" || cp == "；" || cp == "\n"; }
 
+uint16_t two_bytes(const char* p) {
+  return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) << 8 | static_cast<unsigned char>(p[1]));
+}
+
 }  // namespace
 
-std::string make_snippet(const std::string& text, const std::vector<std::string>& terms, size_t width) {
-  auto cps = code_points(text);
-  // Which characters a term covers (a term found at a byte offset that starts a
-  // character: UTF-8 makes that the only place a whole character sequence can match).
-  std::vector<char> marked(cps.size(), 0);
-  for (const auto& t : terms) {
-    if (t.empty()) continue;
-    for (size_t p = text.find(t); p != std::string::npos; p = text.find(t, p + 1)) {
-      auto at = std::lower_bound(cps.begin(), cps.end(), std::pair<size_t, size_t>(p, 0));
-      if (at == cps.end() || at->first != p) continue;  // inside a character (or a bad byte)
-      for (; at != cps.end() && at->first < p + t.size(); ++at) marked[static_cast<size_t>(at - cps.begin())] = 1;
-    }
+snippet_terms::snippet_terms(std::vector<std::string> terms) : terms_(std::move(terms)) {
+  for (uint32_t i = 0; i < terms_.size(); ++i) {
+    const auto& t = terms_[i];
+    if (t.size() == 1) one_byte_.push_back(i);
+    else if (t.size() > 1) by_start_.emplace_back(two_bytes(t.data()), i);
   }
+  std::sort(by_start_.begin(), by_start_.end());
+}
+
+template <class F>
+void snippet_terms::each_at(std::string_view text, size_t at, F&& mark) const {
+  for (auto i : one_byte_)
+    if (text[at] == terms_[i][0]) mark(size_t{1});
+  if (at + 1 >= text.size()) return;
+  auto key = two_bytes(text.data() + at);
+  auto it = std::lower_bound(by_start_.begin(), by_start_.end(), std::pair<uint16_t, uint32_t>(key, 0));
+  for (; it != by_start_.end() && it->first == key; ++it) {
+    const auto& t = terms_[it->second];
+    if (text.compare(at, t.size(), t) == 0) mark(t.size());
+  }
+}
+
+std::string make_snippet(const std::string& text, const std::vector<std::string>& terms, size_t width) {
+  return make_snippet(text, snippet_terms(terms), width);
+}
+
+std::string make_snippet(const std::string& text, const snippet_terms& terms, size_t width) {
+  auto cps = code_points(text);
+  // Which characters a term covers (a term counts where it starts a character: UTF-8
+  // makes that the only place a whole character sequence can match).
+  std::vector<char> marked(cps.size(), 0);
+  for (size_t c = 0; c < cps.size(); ++c)
+    terms.each_at(text, cps[c].first, [&](size_t length) {
+      for (size_t k = c; k < cps.size() && cps[k].first < cps[c].first + length; ++k) marked[k] = 1;
+    });
   // The window with the most marked characters, then back to the start of its clause.
   size_t begin = 0, end = cps.size();
   if (cps.size() > width) {

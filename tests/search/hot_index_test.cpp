@@ -134,6 +134,37 @@ TEST_F(HotIndex, ChangedDocumentsAreSeenAtOnceThenFoldedIntoARebuild) {
   EXPECT_EQ(ids(*snap, "社保卡补办"), (std::vector<std::string>{"kb-2"}));
 }
 
+// Filters are kept as bitmaps per snapshot: asked again, a filter answers from its bitmap;
+// after a change, the new snapshot's bitmap sees the document's new region.
+TEST_F(HotIndex, AFilterAskedAgainSeesTheChangedDocuments) {
+  writer_->upsert(make("kb-1", "养老保险怎么转移？", "办理转移接续。", "city:杭州"));
+  writer_->upsert(make("kb-2", "养老保险怎么补缴？", "到窗口补缴。", "city:宁波"));
+  commit();
+  hot_index hot;
+  hot.rebuild(Xapian::Database(dir_.path()));
+  auto in_hangzhou = [&](const hot_snapshot& snap) {
+    Xapian::TermGenerator tg;
+    tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+    auto plan = make_plan(tg, "养老保险", {}, [&](const std::string& t) { return snap.freq(t); }, snap.documents());
+    search_query q;
+    q.regions = {"city:杭州", "national"};
+    std::vector<std::string> out;
+    for (const auto& r : snap.search(plan, q, {}, 10).ranked) out.push_back(r.doc->id);
+    return out;
+  };
+  auto before = hot.snapshot();
+  EXPECT_EQ(in_hangzhou(*before), (std::vector<std::string>{"kb-1"}));
+  EXPECT_EQ(in_hangzhou(*before), (std::vector<std::string>{"kb-1"}));  // from the kept bitmap
+  EXPECT_EQ(ids(*before, "养老保险").size(), 2u);                      // another filter: its own
+
+  writer_->upsert(make("kb-1", "养老保险怎么转移？", "办理转移接续。", "city:宁波"));
+  writer_->upsert(make("kb-2", "养老保险怎么补缴？", "到窗口补缴。", "national"));
+  commit();
+  hot.update(Xapian::Database(dir_.path()), {"Qkb-1", "Qkb-2"});
+  EXPECT_EQ(in_hangzhou(*hot.snapshot()), (std::vector<std::string>{"kb-2"}));
+  EXPECT_EQ(in_hangzhou(*before), (std::vector<std::string>{"kb-1"}));  // a reader's older snapshot is unchanged
+}
+
 TEST_F(HotIndex, AnEmptyIndexAnswersNothingThenTakesTheStarterContent) {
   commit();
   hot_index hot;
