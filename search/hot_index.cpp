@@ -49,6 +49,7 @@ struct base {
   std::vector<uint64_t> fwd_at;  // per document: its terms are [fwd_at[d], fwd_at[d + 1])
   std::vector<uint32_t> fwd;     // term id << 8 | wdf: one stream to read per rescored document
   std::vector<doc_meta> meta;
+  std::vector<uint32_t> facet;  // per document: topic << 16 | region (the facet count reads only these)
   std::vector<hot_snapshot::stored> stored;
   std::unordered_map<std::string, uint32_t> by_id;  // entry id -> document
   names topics, regions, states;
@@ -135,6 +136,7 @@ constexpr size_t rescore_prefetch = 4;
 struct scratch {
   std::vector<float> acc;          // phase-1 score per base document
   std::vector<uint32_t> touched;   // documents with acc != 0
+  std::vector<std::pair<float, uint32_t>> best;  // phase 1's score and document, for selecting
   std::vector<uint16_t> slot_of;  // query slot + 1 per term id, 0 if the query lacks it (small: read for
                                   // every forward-list entry in phase 2, it should stay in the L1 cache)
 };
@@ -200,6 +202,7 @@ std::shared_ptr<base> build_base(const Xapian::Database& db) {
     b->fwd_at.push_back(b->fwd.size());
     b->by_id.emplace(d.stored.id, static_cast<uint32_t>(b->meta.size()));
     b->meta.push_back(d.meta);
+    b->facet.push_back(uint32_t{d.meta.topic} << 16 | d.meta.region);
     b->meta.back().normlen = static_cast<float>(d.length);  // the ratio once the average is known
     b->stored.push_back(std::move(d.stored));
     total_length += d.length;
@@ -427,23 +430,27 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
     return total * region_factor[m.region];
   };
   size_t rescored = std::max(limits.rescored, 4 * want);
-  auto by_phase1 = [&](uint32_t x, uint32_t y) { return s.acc[x] != s.acc[y] ? s.acc[x] > s.acc[y] : x < y; };
-  if (s.touched.size() > rescored)
-    std::nth_element(s.touched.begin(), s.touched.begin() + static_cast<ptrdiff_t>(rescored), s.touched.end(),
-                     by_phase1);
+  auto& best = s.best;  // the candidates with their phase-1 scores, side by side to select from
+  best.clear();
+  for (auto d : s.touched) best.push_back({s.acc[d], d});
+  auto by_phase1 = [](const auto& x, const auto& y) { return x.first != y.first ? x.first > y.first : x.second < y.second; };
+  if (best.size() > rescored)
+    std::nth_element(best.begin(), best.begin() + static_cast<ptrdiff_t>(rescored), best.end(), by_phase1);
   struct ranked_doc {
     double score;
     Xapian::docid xid;
     const stored* doc;
   };
   std::vector<ranked_doc> ranked;
-  const size_t scored = std::min(s.touched.size(), rescored);
+  const size_t scored = std::min(best.size(), rescored);
   for (size_t i = 0; i < scored; ++i) {
-    if (i + rescore_prefetch < scored) {  // the next lists while this one is scored
-      auto ahead = s.touched[i + rescore_prefetch];
+    // The next lists while this one is scored; where they are, further ahead.
+    if (i + 2 * rescore_prefetch < scored) __builtin_prefetch(&b.fwd_at[best[i + 2 * rescore_prefetch].second]);
+    if (i + rescore_prefetch < scored) {
+      auto ahead = best[i + rescore_prefetch].second;
       for (auto k = b.fwd_at[ahead]; k < b.fwd_at[ahead + 1]; k += 16) __builtin_prefetch(&b.fwd[k]);
     }
-    auto d = s.touched[i];
+    auto d = best[i].second;
     double sc = score(b.meta[d], [&](const uint16_t* slot1, uint8_t* wdf1) {
       const uint32_t* at = b.fwd.data() + b.fwd_at[d];
       for (const uint32_t* end = b.fwd.data() + b.fwd_at[d + 1]; at != end; ++at)
@@ -454,7 +461,11 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
   out.matches = s.touched.size();
   std::vector<size_t> topic_n(topics.values.size()), region_n(regions.values.size());
   if (q.facets)
-    for (auto d : s.touched) ++topic_n[b.meta[d].topic], ++region_n[b.meta[d].region];
+    for (size_t i = 0; i < s.touched.size(); ++i) {
+      if (i + prefetch_distance < s.touched.size()) __builtin_prefetch(&b.facet[s.touched[i + prefetch_distance]]);
+      auto f = b.facet[s.touched[i]];
+      ++topic_n[f >> 16], ++region_n[f & 0xffff];
+    }
   for (auto d : s.touched) s.acc[d] = 0;
   // Documents changed since the base: few, each scored in full.
   if (ov)

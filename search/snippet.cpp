@@ -48,11 +48,14 @@ uint16_t two_bytes(const char* p) {
 
 }  // namespace
 
-snippet_terms::snippet_terms(std::vector<std::string> terms) : terms_(std::move(terms)) {
+snippet_terms::snippet_terms(std::vector<std::string> terms) : terms_(std::move(terms)), starts_(65536 / 64) {
   for (uint32_t i = 0; i < terms_.size(); ++i) {
     const auto& t = terms_[i];
     if (t.size() == 1) one_byte_.push_back(i);
-    else if (t.size() > 1) by_start_.emplace_back(two_bytes(t.data()), i);
+    if (t.size() <= 1) continue;
+    auto key = two_bytes(t.data());
+    by_start_.emplace_back(key, i);
+    starts_[key / 64] |= uint64_t{1} << (key % 64);
   }
   std::sort(by_start_.begin(), by_start_.end());
 }
@@ -63,6 +66,7 @@ void snippet_terms::each_at(std::string_view text, size_t at, F&& mark) const {
     if (text[at] == terms_[i][0]) mark(size_t{1});
   if (at + 1 >= text.size()) return;
   auto key = two_bytes(text.data() + at);
+  if (!(starts_[key / 64] >> (key % 64) & 1)) return;  // most characters start no term
   auto it = std::lower_bound(by_start_.begin(), by_start_.end(), std::pair<uint16_t, uint32_t>(key, 0));
   for (; it != by_start_.end() && it->first == key; ++it) {
     const auto& t = terms_[it->second];

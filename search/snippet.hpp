@@ -21,6 +21,7 @@ class snippet_terms {
  private:
   std::vector<std::string> terms_;
   std::vector<std::pair<uint16_t, uint32_t>> by_start_;  // first two bytes -> term, sorted
+  std::vector<uint64_t> starts_;                         // bit per two-byte key: does a term start so?
   std::vector<uint32_t> one_byte_;                       // terms of one byte
 };
 

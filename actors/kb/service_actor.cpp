@@ -12,6 +12,7 @@
 
 #include "actors/runtime/log.hpp"
 #include "actors/storage/errors.hpp"
+#include "search/search_pool.hpp"
 #include "storage/keys.hpp"
 #include "storage/record.hpp"
 
@@ -25,15 +26,11 @@ struct kb_job {
   std::function<kb_result<storage::write_batch>()> prepare;
   std::function<void(std::optional<kb_error>)> after;
 };
-struct search_job {
-  std::function<void(index_reader&)> run;
-};
 
 }  // namespace
 }  // namespace hotline::kb
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::kb::kb_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotline::kb::search_job)
 
 namespace hotline::kb {
 
@@ -63,20 +60,11 @@ caf::behavior kb_behavior(caf::event_based_actor* self, actors::storage_writer w
   };
 }
 
-caf::behavior search_behavior(caf::event_based_actor*, std::shared_ptr<index_reader> reader) {
-  return {
-      [=](run_atom, search_job& job) {
-        reader->refresh();  // sees the latest publish (cheap when nothing changed)
-        job.run(*reader);
-      },
-  };
-}
-
 class service_impl final : public service {
  public:
   service_impl(caf::actor_system& sys, storage::env& env, actors::storage_writer writer,
                actors::durable_writer& bg_writer, const wall_clock& clock, std::unique_ptr<index_writer> index,
-               std::vector<caf::actor> searchers)
+               std::unique_ptr<search_pool> searchers)
       : sys_(sys), env_(env), store_(env), bg_writer_(bg_writer), clock_(clock), index_(std::move(index)),
         searchers_(std::move(searchers)), synonyms_(std::make_shared<const synonyms>()) {
     kb_actor_ = sys.spawn<caf::detached>(kb_behavior, writer);
@@ -105,10 +93,7 @@ class service_impl final : public service {
     self->wait_for(ticker_);
     self->send_exit(kb_actor_, caf::exit_reason::user_shutdown);
     self->wait_for(kb_actor_);
-    for (auto& s : searchers_) {
-      self->send_exit(s, caf::exit_reason::user_shutdown);
-      self->wait_for(s);
-    }
+    searchers_.reset();  // runs the searches queued, then stops
   }
 
   const store& data() const override { return store_; }
@@ -283,13 +268,13 @@ class service_impl final : public service {
       auto id = log_search(q, ctx, result);
       done(logged_search{std::move(result), std::to_string(id)});
     };
-    caf::anon_send(next_searcher(), run_atom::value, search_job{std::move(job)});
+    searchers_->post(std::move(job));
   }
 
   void more_like_this(std::string id, search_query filters,
                       std::function<void(kb_result<std::vector<search_hit>>)> done) override {
     auto job = [id, filters = std::move(filters), done](index_reader& r) { done(r.more_like_this(id, filters)); };
-    caf::anon_send(next_searcher(), run_atom::value, search_job{std::move(job)});
+    searchers_->post(std::move(job));
   }
 
   void add_documents(std::vector<document> docs, std::string user,
@@ -435,7 +420,6 @@ class service_impl final : public service {
     synonyms_ = std::make_shared<const synonyms>(std::move(s));
   }
 
-  caf::actor next_searcher() { return searchers_[next_searcher_++ % searchers_.size()]; }
 
   caf::actor_system& sys_;
   storage::env& env_;
@@ -444,8 +428,7 @@ class service_impl final : public service {
   const wall_clock& clock_;
   std::mutex index_mutex_;
   std::unique_ptr<index_writer> index_;  // guarded by index_mutex_ (used from the KB actor)
-  std::vector<caf::actor> searchers_;
-  std::atomic<size_t> next_searcher_{0};
+  std::unique_ptr<search_pool> searchers_;
   caf::actor kb_actor_;
   caf::actor ticker_;
   uint64_t next_id_ = 1;  // KB actor only
@@ -468,14 +451,18 @@ std::unique_ptr<service> start_service(caf::actor_system& sys, storage::env& env
   // step by this writer's commits; loading it reads the whole index once (~11 s at
   // 100,000 entries, milliseconds for the starter content).
   auto hot = index->hot();
-  std::vector<caf::actor> searchers;
-  for (size_t i = 0; i < std::max<size_t>(1, opts.searchers); ++i) {
+  // The searches run on their own threads (search/search_pool.hpp), one per core unless
+  // configured: CPU work of ~0.1 ms each that should neither hold a scheduler worker nor
+  // time-slice with more threads than cores.
+  std::vector<std::unique_ptr<index_reader>> readers;
+  size_t n = opts.searchers ? opts.searchers : std::max(1u, std::thread::hardware_concurrency());
+  for (size_t i = 0; i < n; ++i) {
     auto reader = index_reader::open(opts.index_dir, error, {}, hot);
     if (!reader) return nullptr;
-    // Detached: a search reads index pages from disk and must not hold a scheduler worker.
-    searchers.push_back(sys.spawn<caf::detached>(search_behavior, std::shared_ptr<index_reader>(std::move(reader))));
+    readers.push_back(std::move(reader));
   }
-  return std::make_unique<service_impl>(sys, env, writer, bg_writer, clock, std::move(index), std::move(searchers));
+  return std::make_unique<service_impl>(sys, env, writer, bg_writer, clock, std::move(index),
+                                        std::make_unique<search_pool>(std::move(readers)));
 }
 
 }  // namespace hotline::kb

@@ -13,7 +13,7 @@ namespace hotline::kb {
 
 struct service_options {
   std::string index_dir;     // the Xapian database (derived data: rebuilt when missing)
-  size_t searchers = 2;      // search actors, each with its own reader
+  size_t searchers = 0;      // search threads, each with its own reader; 0 = one per core
 };
 
 // Nullptr with `error` set when the index cannot be opened.

@@ -47,7 +47,7 @@ class durable_writer {
 struct runtime_options {
   size_t workers = 0;        // CAF scheduler threads; 0 = one per core
   std::string kb_index_dir;  // the knowledge base's Xapian index; empty: no knowledge base
-  size_t kb_searchers = 2;
+  size_t kb_searchers = 0;   // the knowledge base's search threads; 0 = one per core
 };
 
 class runtime {
