@@ -258,7 +258,13 @@ class xapian_reader final : public index_reader {
   }
 
   void refresh() override {
-    if (hot_) snapshot_ = hot_->snapshot();
+    if (hot_) {
+      // The writer publishes a snapshot after each commit: none new, no new revision to
+      // read either (reopening checks the database's files: a few syscalls a search).
+      auto now = hot_->snapshot();
+      if (now == snapshot_) return;
+      snapshot_ = std::move(now);
+    }
     try {
       db_.reopen();
     } catch (const Xapian::Error&) {
