@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <mutex>
 #include <unordered_map>
 
@@ -135,7 +136,8 @@ constexpr size_t rescore_prefetch = 4;
 // Per-thread working memory, reused across searches.
 struct scratch {
   std::vector<float> acc;          // phase-1 score per base document
-  std::vector<uint32_t> touched;   // documents with acc != 0
+  std::vector<uint32_t> touched;   // documents with acc != 0 (the first of them; sized for all)
+  std::vector<uint32_t> passing;   // one term's postings that pass the filter, as offsets
   std::vector<std::pair<float, uint32_t>> best;  // phase 1's score and document, for selecting
   std::vector<uint16_t> slot_of;  // query slot + 1 per term id, 0 if the query lacks it (small: read for
                                   // every forward-list entry in phase 2, it should stay in the L1 cache)
@@ -367,25 +369,37 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
 
   // Phase 1: each finding term's best postings that pass the filters.
   if (s.acc.size() < b.meta.size()) s.acc.resize(b.meta.size(), 0);
-  s.touched.clear();
+  if (s.touched.size() < b.meta.size()) s.touched.resize(b.meta.size());
+  if (s.passing.size() < limits.postings_per_term) s.passing.resize(limits.postings_per_term);
+  size_t touched_n = 0;
   auto pass_bits = passing(*filters, b, ov, f);
   const uint64_t* pass = pass_bits->data();
+  // Without branches on the data (whether a posting passes, whether its document was
+  // seen: both are coin tosses the branch predictor loses): first the offsets of the
+  // postings that pass, then their weights added.
   auto gather = [&](uint32_t id, double weight) {
     if (id >= b.term_ids.size()) return;  // only in overlay documents
-    size_t taken = 0;
-    const auto end = b.post_at[id + 1];
-    for (auto i = b.post_at[id]; i < end && taken < limits.postings_per_term; ++i) {
-      auto d = b.post_doc[i];
-      if (!(pass[d / 64] >> (d % 64) & 1)) continue;
-      if (i + prefetch_distance < end)  // the documents are scattered: ask for them early
-        __builtin_prefetch(&s.acc[b.post_doc[i + prefetch_distance]], 1);
-      float& a = s.acc[d];
-      if (a == 0) {  // first seen
-        s.touched.push_back(d);
-        a = std::numeric_limits<float>::min();  // seen, even if the weight adds nothing
-      }
-      ++taken;
-      a += static_cast<float>(weight) * b.post_impact[i];  // in 1/255 of k1 + 1; phase 2 is exact
+    const uint64_t lo = b.post_at[id], hi = b.post_at[id + 1];
+    const uint32_t* docs = b.post_doc.data() + lo;
+    const uint8_t* impact = b.post_impact.data() + lo;
+    uint32_t* sel = s.passing.data();
+    size_t n = 0;
+    for (uint32_t i = 0; i < hi - lo && n < limits.postings_per_term; ++i) {
+      auto d = docs[i];
+      sel[n] = i;
+      n += pass[d / 64] >> (d % 64) & 1;
+    }
+    const float w = static_cast<float>(weight);
+    uint32_t* touched = s.touched.data();
+    float* acc = s.acc.data();
+    for (size_t k = 0; k < n; ++k) {
+      if (k + prefetch_distance < n) __builtin_prefetch(&acc[docs[sel[k + prefetch_distance]]], 1);
+      auto d = docs[sel[k]];
+      float a = acc[d];
+      touched[touched_n] = d;
+      touched_n += a == 0;  // first seen
+      // Seen (FLT_MIN) even if the weight adds nothing; in 1/255 of k1 + 1, phase 2 is exact.
+      acc[d] = (a == 0 ? std::numeric_limits<float>::min() : a) + w * impact[sel[k]];
     }
   };
   for (const auto& p : c.plains)
@@ -432,7 +446,8 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
   size_t rescored = std::max(limits.rescored, 4 * want);
   auto& best = s.best;  // the candidates with their phase-1 scores, side by side to select from
   best.clear();
-  for (auto d : s.touched) best.push_back({s.acc[d], d});
+  const std::span<const uint32_t> touched(s.touched.data(), touched_n);
+  for (auto d : touched) best.push_back({s.acc[d], d});
   auto by_phase1 = [](const auto& x, const auto& y) { return x.first != y.first ? x.first > y.first : x.second < y.second; };
   if (best.size() > rescored)
     std::nth_element(best.begin(), best.begin() + static_cast<ptrdiff_t>(rescored), best.end(), by_phase1);
@@ -458,15 +473,15 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
     });
     if (sc > 0) ranked.push_back({sc, b.meta[d].xid, &b.stored[d]});
   }
-  out.matches = s.touched.size();
+  out.matches = touched.size();
   std::vector<size_t> topic_n(topics.values.size()), region_n(regions.values.size());
   if (q.facets)
-    for (size_t i = 0; i < s.touched.size(); ++i) {
-      if (i + prefetch_distance < s.touched.size()) __builtin_prefetch(&b.facet[s.touched[i + prefetch_distance]]);
-      auto f = b.facet[s.touched[i]];
+    for (size_t i = 0; i < touched.size(); ++i) {
+      if (i + prefetch_distance < touched.size()) __builtin_prefetch(&b.facet[touched[i + prefetch_distance]]);
+      auto f = b.facet[touched[i]];
       ++topic_n[f >> 16], ++region_n[f & 0xffff];
     }
-  for (auto d : s.touched) s.acc[d] = 0;
+  for (auto d : touched) s.acc[d] = 0;
   // Documents changed since the base: few, each scored in full.
   if (ov)
     for (const auto& d : ov->docs) {
