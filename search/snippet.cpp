@@ -16,9 +16,9 @@ size_t sequence_length(unsigned char lead) {
   return 0;
 }
 
-// The text as code points: [start byte, length) of each.
-std::vector<std::pair<size_t, size_t>> code_points(const std::string& text) {
-  std::vector<std::pair<size_t, size_t>> out;
+// The text as code points: [start byte, length) of each, into `out` (reused).
+void code_points(const std::string& text, std::vector<std::pair<size_t, size_t>>& out) {
+  out.clear();
   for (size_t i = 0; i < text.size();) {
     size_t n = sequence_length(static_cast<unsigned char>(text[i]));
     bool valid = n != 0 && i + n <= text.size();
@@ -26,10 +26,10 @@ std::vector<std::pair<size_t, size_t>> code_points(const std::string& text) {
     if (valid) out.emplace_back(i, n);
     i += valid ? n : 1;
   }
-  return out;
 }
 
 void escape_into(std::string& out, std::string_view s) {
+  if (s.size() > 1) return (void)out.append(s);  // a multi-byte character: no markup in it
   for (char c : s) switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -79,10 +79,12 @@ std::string make_snippet(const std::string& text, const std::vector<std::string>
 }
 
 std::string make_snippet(const std::string& text, const snippet_terms& terms, size_t width) {
-  auto cps = code_points(text);
+  thread_local std::vector<std::pair<size_t, size_t>> cps;  // reused: no allocation per hit
+  thread_local std::vector<char> marked;
+  code_points(text, cps);
   // Which characters a term covers (a term counts where it starts a character: UTF-8
   // makes that the only place a whole character sequence can match).
-  std::vector<char> marked(cps.size(), 0);
+  marked.assign(cps.size(), 0);
   for (size_t c = 0; c < cps.size(); ++c)
     terms.each_at(text, cps[c].first, [&](size_t length) {
       for (size_t k = c; k < cps.size() && cps[k].first < cps[c].first + length; ++k) marked[k] = 1;
@@ -109,6 +111,7 @@ std::string make_snippet(const std::string& text, const snippet_terms& terms, si
     end = std::min(cps.size(), begin + width);
   }
   std::string out;
+  out.reserve(text.size() < 4 * width ? text.size() + 64 : 4 * width + 64);
   if (begin > 0) out += "…";
   for (size_t i = begin; i < end; ++i) {
     if (marked[i] && (i == begin || !marked[i - 1])) out += "<b>";
