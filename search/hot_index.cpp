@@ -1,6 +1,8 @@
 #include "search/hot_index.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <span>
@@ -138,7 +140,7 @@ struct scratch {
   std::vector<float> acc;          // phase-1 score per base document
   std::vector<uint32_t> touched;   // documents with acc != 0 (the first of them; sized for all)
   std::vector<uint32_t> passing;   // one term's postings that pass the filter, as offsets
-  std::vector<std::pair<float, uint32_t>> best;  // phase 1's score and document, for selecting
+  std::vector<uint64_t> best;      // phase 1's score and document as one key, for selecting
   std::vector<uint16_t> slot_of;  // query slot + 1 per term id, 0 if the query lacks it (small: read for
                                   // every forward-list entry in phase 2, it should stay in the L1 cache)
 };
@@ -444,13 +446,15 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
     return total * region_factor[m.region];
   };
   size_t rescored = std::max(limits.rescored, 4 * want);
-  auto& best = s.best;  // the candidates with their phase-1 scores, side by side to select from
+  // The candidates as keys that order as "higher phase-1 score first, then lower
+  // document": a positive float's bits order as the float does.
+  auto& best = s.best;
   best.clear();
   const std::span<const uint32_t> touched(s.touched.data(), touched_n);
-  for (auto d : touched) best.push_back({s.acc[d], d});
-  auto by_phase1 = [](const auto& x, const auto& y) { return x.first != y.first ? x.first > y.first : x.second < y.second; };
+  for (auto d : touched) best.push_back(uint64_t{std::bit_cast<uint32_t>(s.acc[d])} << 32 | (UINT32_MAX - d));
   if (best.size() > rescored)
-    std::nth_element(best.begin(), best.begin() + static_cast<ptrdiff_t>(rescored), best.end(), by_phase1);
+    std::nth_element(best.begin(), best.begin() + static_cast<ptrdiff_t>(rescored), best.end(), std::greater<>());
+  auto doc_of = [](uint64_t key) { return UINT32_MAX - static_cast<uint32_t>(key); };
   struct ranked_doc {
     double score;
     Xapian::docid xid;
@@ -460,12 +464,12 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
   const size_t scored = std::min(best.size(), rescored);
   for (size_t i = 0; i < scored; ++i) {
     // The next lists while this one is scored; where they are, further ahead.
-    if (i + 2 * rescore_prefetch < scored) __builtin_prefetch(&b.fwd_at[best[i + 2 * rescore_prefetch].second]);
+    if (i + 2 * rescore_prefetch < scored) __builtin_prefetch(&b.fwd_at[doc_of(best[i + 2 * rescore_prefetch])]);
     if (i + rescore_prefetch < scored) {
-      auto ahead = best[i + rescore_prefetch].second;
+      auto ahead = doc_of(best[i + rescore_prefetch]);
       for (auto k = b.fwd_at[ahead]; k < b.fwd_at[ahead + 1]; k += 16) __builtin_prefetch(&b.fwd[k]);
     }
-    auto d = best[i].second;
+    auto d = doc_of(best[i]);
     double sc = score(b.meta[d], [&](const uint16_t* slot1, uint8_t* wdf1) {
       const uint32_t* at = b.fwd.data() + b.fwd_at[d];
       for (const uint32_t* end = b.fwd.data() + b.fwd_at[d + 1]; at != end; ++at)
