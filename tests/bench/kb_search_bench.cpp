@@ -171,6 +171,23 @@ struct run_result {
   size_t queries = 0, errors = 0;
 };
 
+// Through the pool, where a search's time went: waiting in the pool's queue, searching,
+// and from the answer until the waiting searcher ran again (printed per run).
+struct pool_parts {
+  std::vector<double> queued, searched, woken;
+  void print() {
+    auto line = [](const char* name, std::vector<double>& v) {
+      double mean = 0;
+      for (double x : v) mean += x / static_cast<double>(v.size());
+      double p50 = percentile(v, 0.5), p90 = percentile(v, 0.9), p99 = percentile(v, 0.99);
+      std::printf("    %-28s p50 %.3f  p90 %.3f  p99 %.3f  mean %.3f ms\n", name, p50, p90, p99, mean);
+    };
+    line("waiting in the pool's queue", queued);
+    line("searching", searched);
+    line("answer -> searcher running", woken);
+  }
+};
+
 // `threads` searchers, each asking one question at a time. With a `pool`, a searcher
 // posts its search there and waits for the answer (as the server's request handlers do:
 // the result is used on the pool's thread, the waiting searcher learns it is done);
@@ -178,6 +195,7 @@ struct run_result {
 run_result search_run(const std::string& dir, const ranking_options& ranking, const synonyms& syn, size_t threads,
                       double seconds, uint64_t seed, const std::shared_ptr<hot_index>& hot, search_pool* pool) {
   std::vector<std::vector<double>> lat(threads);
+  std::vector<pool_parts> parts(threads);
   std::atomic<size_t> errors{0};
   auto stop_at = clock_type::now() + std::chrono::duration<double>(seconds);
   std::vector<std::thread> searchers;
@@ -203,12 +221,19 @@ run_result search_run(const std::string& dir, const ranking_options& ranking, co
         auto t0 = clock_type::now();
         if (pool) {
           std::atomic<int> answered{0};
+          clock_type::time_point started, done;
           pool->post([&](index_reader& rd) {
+            started = clock_type::now();
             if (!rd.search(q, syn).error.empty()) ++errors;
+            done = clock_type::now();
             answered.store(1);
             answered.notify_one();
           });
           answered.wait(0);
+          auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+          parts[t].queued.push_back(ms(started - t0));
+          parts[t].searched.push_back(ms(done - started));
+          parts[t].woken.push_back(ms(clock_type::now() - done));
         } else if (!reader->search(q, syn).error.empty()) {
           ++errors;
         }
@@ -216,6 +241,15 @@ run_result search_run(const std::string& dir, const ranking_options& ranking, co
       }
     });
   for (auto& th : searchers) th.join();
+  if (pool) {
+    pool_parts all;
+    for (auto& p : parts) {
+      all.queued.insert(all.queued.end(), p.queued.begin(), p.queued.end());
+      all.searched.insert(all.searched.end(), p.searched.begin(), p.searched.end());
+      all.woken.insert(all.woken.end(), p.woken.begin(), p.woken.end());
+    }
+    all.print();
+  }
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   run_result out;
