@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <bit>
-#include <functional>
 #include <cmath>
+#include <functional>
 #include <limits>
-#include <span>
 #include <mutex>
+#include <span>
 #include <unordered_map>
 
 #include "search/index_layout.hpp"
@@ -86,8 +86,8 @@ struct overlay {
 
 namespace {
 
-constexpr double min_normlen = 0.5;
-constexpr size_t max_terms = size_t{1} << 24;  // term ids share a forward-list entry with the wdf  // as BM25Weight(k1, 0, 1, b, 0.5) in index.cpp
+constexpr double min_normlen = 0.5;            // as BM25Weight(k1, 0, 1, b, 0.5) in index.cpp
+constexpr size_t max_terms = size_t{1} << 24;  // term ids share a forward-list entry with the wdf
 
 uint32_t day_value(const std::string& yyyymmdd) {
   uint32_t v = 0;
@@ -138,7 +138,7 @@ constexpr size_t rescore_prefetch = 4;
 // Per-thread working memory, reused across searches.
 struct scratch {
   std::vector<float> acc;          // phase-1 score per base document
-  std::vector<uint32_t> touched;   // documents with acc != 0 (the first of them; sized for all)
+  std::vector<uint32_t> touched;   // documents with acc != 0 (the first of them; sized for all + 1)
   std::vector<uint32_t> passing;   // one term's postings that pass the filter, as offsets
   std::vector<uint64_t> best;      // phase 1's score and document as one key, for selecting
   std::vector<uint16_t> slot_of;  // query slot + 1 per term id, 0 if the query lacks it (small: read for
@@ -371,7 +371,9 @@ hot_snapshot::outcome hot_snapshot::search(const query_plan& plan, const search_
 
   // Phase 1: each finding term's best postings that pass the filters.
   if (s.acc.size() < b.meta.size()) s.acc.resize(b.meta.size(), 0);
-  if (s.touched.size() < b.meta.size()) s.touched.resize(b.meta.size());
+  // Every posting writes its document at touched[touched_n] (kept only when first seen):
+  // room for all documents and that one write past them.
+  if (s.touched.size() < b.meta.size() + 1) s.touched.resize(b.meta.size() + 1);
   if (s.passing.size() < limits.postings_per_term) s.passing.resize(limits.postings_per_term);
   size_t touched_n = 0;
   auto pass_bits = passing(*filters, b, ov, f);

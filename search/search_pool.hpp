@@ -24,7 +24,7 @@ class search_pool {
  public:
   using job = std::function<void(index_reader&)>;
 
-  // One thread per reader (at least one).
+  // One thread per reader: give it at least one.
   explicit search_pool(std::vector<std::unique_ptr<index_reader>> readers);
   // Runs what is queued, then stops the threads.
   ~search_pool();

@@ -420,7 +420,6 @@ class service_impl final : public service {
     synonyms_ = std::make_shared<const synonyms>(std::move(s));
   }
 
-
   caf::actor_system& sys_;
   storage::env& env_;
   store store_;
