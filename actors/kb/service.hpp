@@ -15,6 +15,7 @@
 #include "actors/kb/workflow.hpp"
 #include "search/index.hpp"
 #include "search/synonyms.hpp"
+#include "storage/latency_histogram.hpp"
 
 namespace hotline::kb {
 
@@ -37,6 +38,13 @@ struct search_context {
   std::string user;
   std::string site;
   std::string call_id;  // the call the agent was on, if any
+};
+
+// The search threads as /metrics shows them.
+struct search_figures {
+  size_t threads = 0;
+  size_t queued = 0;    // searches waiting for a thread
+  uint64_t failed = 0;  // searches that threw (none expected: a failed search is a result with its error)
 };
 
 struct logged_search {
@@ -75,6 +83,9 @@ class service {
   virtual void sweep(std::string today, std::function<void(kb_result<size_t>)> done) = 0;
 
   virtual void search(search_query q, search_context ctx, std::function<void(kb_result<logged_search>)> done) = 0;
+  virtual search_figures search_stats() const = 0;
+  // Each search from its arrival to its result (the wait for a search thread included).
+  virtual const storage::latency_histogram& search_latency() const = 0;
   virtual void more_like_this(std::string id, search_query filters,
                               std::function<void(kb_result<std::vector<search_hit>>)> done) = 0;
   // Stores the documents in one commit; answers with their ids.

@@ -6,6 +6,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <atomic>
+#include <chrono>
 #include <ctime>
 #include <boost/json/serialize.hpp>
 #include <mutex>
@@ -263,13 +264,20 @@ class service_impl final : public service {
 
   void search(search_query q, search_context ctx, std::function<void(kb_result<logged_search>)> done) override {
     auto syn = current_synonyms();
-    auto job = [this, q = std::move(q), ctx = std::move(ctx), syn, done](index_reader& r) {
+    auto arrived = std::chrono::steady_clock::now();
+    auto job = [this, q = std::move(q), ctx = std::move(ctx), syn, done, arrived](index_reader& r) {
       auto result = r.search(q, *syn);
+      search_latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
       auto id = log_search(q, ctx, result);
       done(logged_search{std::move(result), std::to_string(id)});
     };
     searchers_->post(std::move(job));
   }
+
+  search_figures search_stats() const override {
+    return {searchers_->threads(), searchers_->queued(), searchers_->failed()};
+  }
+  const storage::latency_histogram& search_latency() const override { return search_latency_; }
 
   void more_like_this(std::string id, search_query filters,
                       std::function<void(kb_result<std::vector<search_hit>>)> done) override {
@@ -428,6 +436,7 @@ class service_impl final : public service {
   std::mutex index_mutex_;
   std::unique_ptr<index_writer> index_;  // guarded by index_mutex_ (used from the KB actor)
   std::unique_ptr<search_pool> searchers_;
+  storage::latency_histogram search_latency_;
   caf::actor kb_actor_;
   caf::actor ticker_;
   uint64_t next_id_ = 1;  // KB actor only

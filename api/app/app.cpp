@@ -90,8 +90,9 @@ class application_impl final : public application {
       if (!sip_) return false;
       if (cfg_.calls.enabled && !start_calls(error)) return false;
     }
-    // The SIP edge's and the contact center's figures on /metrics (set once both run).
+    // The knowledge base's, the SIP edge's and the contact center's figures on /metrics.
     metrics_.set_extra([this](std::string& out) {
+      if (auto* kb = runtime_->knowledge_base()) render_kb_metrics(*kb, out);
       if (sip_) sip_->render_metrics(out);
       if (!calls_) return;
       api::metric_line(out, "hotline_calls_active", "gauge", "Calls in progress (IVR, queue, conversation, survey).",
@@ -108,6 +109,21 @@ class application_impl final : public application {
                        static_cast<double>(rec.backlog_ms) / 1000.0);
     });
     return true;
+  }
+
+  // The knowledge base's searches: how long they take (the wait for a search thread
+  // included), how many wait, how many threads serve them.
+  static void render_kb_metrics(const kb::service& kb, std::string& out) {
+    auto figures = kb.search_stats();
+    out += "# HELP hotline_kb_search_seconds Knowledge-base searches from arrival to result (queue included).\n"
+           "# TYPE hotline_kb_search_seconds histogram\n";
+    kb.search_latency().render(out, "hotline_kb_search_seconds");
+    api::metric_line(out, "hotline_kb_search_threads", "gauge", "Threads searching the knowledge base (one per core).",
+                     static_cast<double>(figures.threads));
+    api::metric_line(out, "hotline_kb_searches_queued", "gauge", "Searches waiting for a search thread.",
+                     static_cast<double>(figures.queued));
+    api::metric_line(out, "hotline_kb_search_failures_total", "counter", "Searches that failed with an exception.",
+                     static_cast<double>(figures.failed));
   }
 
   static std::optional<std::string> read_file(const std::string& path, std::string& error) {

@@ -59,6 +59,12 @@ check "metrics: the SIP edge" bash -c "grep -q '^hotline_sip_bindings 0$' metric
 tok=$(curl -s -XPOST "http://127.0.0.1:$port/v1/auth/login" -d "{\"username\":\"admin\",\"password\":\"$pw\"}" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 check "login" test -n "$tok"
+code=$(curl -s -o search.json -w '%{http_code}' -G "http://127.0.0.1:$port/v1/kb/search" \
+  --data-urlencode "q=我换城市工作了养老保险怎么办" -H "Authorization: Bearer $tok")
+check "knowledge-base search" bash -c "test $code = 200 && grep -q '\"hits\":\[{' search.json"
+curl -s "http://127.0.0.1:$port/metrics" >metrics.txt
+check "metrics: knowledge-base searches" bash -c "grep -q '^hotline_kb_search_seconds_count 1$' metrics.txt &&
+  grep -q '^hotline_kb_search_threads [1-9]' metrics.txt && grep -q '^hotline_kb_searches_queued 0$' metrics.txt"
 code=$(curl -s -o created.json -w '%{http_code}' -XPOST "http://127.0.0.1:$port/v1/users" -H "Authorization: Bearer $tok" \
   -d '{"username":"a1024","password":"agent-password-1","roles":["agent"],"work_id":"1024"}')
 check "create user" test "$code" = 201
