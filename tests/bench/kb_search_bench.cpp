@@ -18,10 +18,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <memory>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -220,16 +220,18 @@ run_result search_run(const std::string& dir, const ranking_options& ranking, co
         if (off("city")) q.agent_city.clear();
         auto t0 = clock_type::now();
         if (pool) {
-          std::atomic<int> answered{0};
+          // Shared with the job: the pool's thread may still be in notify_one() when the
+          // searcher, woken, has moved on.
+          auto answered = std::make_shared<std::atomic<int>>(0);
           clock_type::time_point started, done;
-          pool->post([&](index_reader& rd) {
+          pool->post([&, answered](index_reader& rd) {
             started = clock_type::now();
             if (!rd.search(q, syn).error.empty()) ++errors;
             done = clock_type::now();
-            answered.store(1);
-            answered.notify_one();
+            answered->store(1);
+            answered->notify_one();
           });
-          answered.wait(0);
+          answered->wait(0);
           auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
           parts[t].queued.push_back(ms(started - t0));
           parts[t].searched.push_back(ms(done - started));
