@@ -89,8 +89,8 @@ struct compiled {
 
 // The bitmap of base documents that pass `f` in this snapshot: from the cache, or made
 // (one pass over the attributes, ~0.2 ms at 100,000 entries) and kept.
-std::shared_ptr<const filter_cache::bitmap> passing(filter_cache& cache, const base& b, const hot::overlay* ov,
-                                                    const filter& f) {
+std::shared_ptr<const filter_cache::bitmap> filter_bitmap(filter_cache& cache, const base& b, const hot::overlay* ov,
+                                                          const filter& f) {
   auto key = f.key();
   {
     std::lock_guard lock(cache.mutex);
@@ -171,7 +171,7 @@ class searching {
     // room for all documents and that one write past them.
     if (s_.touched.size() < b_.meta.size() + 1) s_.touched.resize(b_.meta.size() + 1);
     if (s_.passing.size() < snap_.limits.postings_per_term) s_.passing.resize(snap_.limits.postings_per_term);
-    pass_bits_ = passing(*snap_.filters, b_, ov_, filter_);
+    pass_bits_ = filter_bitmap(*snap_.filters, b_, ov_, filter_);
     for (const auto& p : c_.plains)
       if (p.finding) gather_term(c_.slot_terms[p.slot], p.weight);
     for (const auto& g : c_.groups)

@@ -14,11 +14,13 @@ namespace hotline::kb {
 class snippet_terms {
  public:
   explicit snippet_terms(std::vector<std::string> terms);
-  // Calls mark(length) for each term that occurs at text[at].
+
+ private:
+  friend std::string make_snippet(const std::string& text, const snippet_terms& terms, size_t width);
+  // Calls mark(length) for each term that occurs at text[at] (defined in snippet.cpp).
   template <class F>
   void each_at(std::string_view text, size_t at, F&& mark) const;
 
- private:
   std::vector<std::string> terms_;
   std::vector<std::pair<uint16_t, uint32_t>> by_start_;  // first two bytes -> term, sorted
   std::vector<uint64_t> starts_;                         // bit per two-byte key: does a term start so?
