@@ -43,3 +43,6 @@ pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)
 pkg_check_modules(SPANDSP REQUIRED IMPORTED_TARGET spandsp)
 # libogg: the call recorder's Ogg Opus pages (media/record/; libopus encodes).
 pkg_check_modules(OGG REQUIRED IMPORTED_TARGET ogg)
+# The media threads' socket I/O (multishot receives, batched sends); epoll where the
+# running kernel refuses it.
+pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)

@@ -11,7 +11,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates
   libcaf-dev libboost1.81-dev libboost-json1.81-dev
-  libsrtp2-dev libopus-dev libogg-dev libspeexdsp-dev libspandsp-dev
+  libsrtp2-dev libopus-dev libogg-dev libspeexdsp-dev libspandsp-dev liburing-dev
   libxapian-dev libicu-dev liblmdb-dev lmdb-utils libssl-dev libtomlplusplus-dev
   libosip2-dev espeak-ng sox
   sip-tester baresip-core

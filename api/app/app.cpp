@@ -188,6 +188,7 @@ class application_impl final : public application {
     mc.threads = cfg_.media.threads;
     mc.opus_complexity = static_cast<int>(cfg_.media.opus_complexity);
     mc.opus_narrowband_complexity = static_cast<int>(cfg_.media.opus_narrowband_complexity);
+    mc.io_uring = cfg_.media.io_uring != 0;
     mc.bind_v4 = cfg_.media.bind;
     mc.bind_v6 = cfg_.sip.listen.find(':') != std::string::npos ? "::" : "";
     mc.port_min = cfg_.media.port_min;
@@ -197,6 +198,9 @@ class application_impl final : public application {
       error = "media engine: " + *e;
       return false;
     }
+    const std::string io = media_->io_description();
+    if (mc.io_uring && io != "io_uring") log::warn("media", "io_uring refused: sockets on epoll", {{"io", io}});
+    else log::info("media", "started", {{"threads", std::to_string(mc.threads)}, {"io", io}});
     if (cfg_.calls.record) {
       o.recordings_dir = cfg_.server.data_dir + "/recordings";
       std::error_code ec;

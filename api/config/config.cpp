@@ -214,6 +214,12 @@ const std::vector<section>& schema() {
                          "Opus encoder complexity (0-10) of legs carrying a G.711 caller's 4 kHz: 1 sounds\n"
                          "as good there as 5 for ~40 % less CPU (docs/PERFORMANCE.md, speech probe).",
                          0, 10),
+                     int_field<&c::media, &media_section::io_uring>(
+                         "io_uring",
+                         "1 = RTP sockets through io_uring (datagrams read once per 20 ms tick with their\n"
+                         "kernel arrival times, sends submitted together: less CPU per packet), falling back\n"
+                         "to epoll where the kernel or a seccomp profile refuses it; 0 = epoll.",
+                         0, 1),
                  }});
     v.push_back({"calls", "Calls, agents and queues.",
                  {

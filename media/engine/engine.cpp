@@ -1,11 +1,10 @@
-// The media threads: each owns its sessions, an epoll set of their sockets, a 20 ms
-// timerfd and an eventfd that wakes it for commands. Commands arrive on a lock-free
+// The media threads: each owns its sessions, their sockets (through packet_io: io_uring
+// or epoll), a 20 ms timerfd and an eventfd that wakes it for commands. Commands arrive on a lock-free
 // multi-producer stack (Treiber), reversed on the thread so each producer's order holds.
 #include "media/engine/engine.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -16,6 +15,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -68,14 +68,13 @@ int64_t thread_cpu_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// Markers for epoll's data.ptr that are not sockets.
-char wake_marker, tick_marker;
-
 }  // namespace
 
-struct engine::thread {
+struct engine::thread final : detail::packet_io::handler {
   const engine_config& config;
-  int epoll_fd = -1, wake_fd = -1, timer_fd = -1;
+  int wake_fd = -1, timer_fd = -1;
+  std::unique_ptr<detail::packet_io> io;  // made and used on the worker
+  std::string io_description;             // set before start() returns
   std::atomic<command*> head{nullptr};
   std::atomic<bool> stopping{false};
   std::thread worker;
@@ -96,7 +95,7 @@ struct engine::thread {
   ~thread() {
     stop();
     sessions.clear();
-    for (int fd : {epoll_fd, wake_fd, timer_fd})
+    for (int fd : {wake_fd, timer_fd})
       if (fd >= 0) ::close(fd);
     // Commands never taken (the engine stopped): close the sockets they carry.
     for (command* c = head.exchange(nullptr); c;) {
@@ -109,21 +108,38 @@ struct engine::thread {
   }
 
   std::optional<std::string> start() {
-    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (epoll_fd < 0 || wake_fd < 0 || timer_fd < 0) return std::string("media thread: ") + std::strerror(errno);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = &wake_marker;
-    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev);
-    ev.data.ptr = &tick_marker;
-    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &ev);
+    if (wake_fd < 0 || timer_fd < 0) return std::string("media thread: ") + std::strerror(errno);
+    // The io is made on the worker (an io_uring ring here has a single submitter).
+    std::promise<std::string> made;
+    auto result = made.get_future();
+    worker = std::thread([this, &made] {
+      std::string why;
+      if (config.io_uring) io = detail::packet_io::make_uring(wake_fd, timer_fd, config.io_uring_buffers, why);
+      if (io) {
+        io_description = io->name();
+      } else {
+        std::string uring_why = why;
+        io = detail::packet_io::make_epoll(wake_fd, timer_fd, why);
+        io_description = config.io_uring ? "epoll (io_uring: " + uring_why + ")" : "epoll";
+      }
+      if (io) {
+        local.uring_threads = std::string_view(io->name()) == "io_uring" ? 1 : 0;
+        std::lock_guard lock(snapshot_mutex);
+        snapshot = local;
+      }
+      made.set_value(io ? std::string() : why);
+      if (io) run();
+    });
+    if (std::string why = result.get(); !why.empty()) {
+      worker.join();
+      return "media thread: " + why;
+    }
     itimerspec its{};
     its.it_interval.tv_nsec = 20'000'000 / tick_phases();
     its.it_value.tv_nsec = 20'000'000 / tick_phases();
     timerfd_settime(timer_fd, 0, &its, nullptr);
-    worker = std::thread([this] { run(); });
     return std::nullopt;
   }
 
@@ -144,19 +160,14 @@ struct engine::thread {
   }
 
   void watch(detail::leg& l) {
-    for (auto [fd, ref] : {std::pair{l.rtp_fd, &l.rtp_ref}, std::pair{l.rtcp_fd, &l.rtcp_ref}}) {
-      if (fd < 0) continue;
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.ptr = ref;
-      epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-    }
+    if (l.rtp_fd >= 0) io->watch(l.rtp_ref, l.rtp_fd);
+    if (l.rtcp_fd >= 0) io->watch(l.rtcp_ref, l.rtcp_fd);
   }
 
   void unwatch_and_close(detail::leg& l) {
-    for (int* fd : {&l.rtp_fd, &l.rtcp_fd}) {
+    for (auto [fd, ref] : {std::pair{&l.rtp_fd, &l.rtp_ref}, std::pair{&l.rtcp_fd, &l.rtcp_ref}}) {
       if (*fd < 0) continue;
-      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, *fd, nullptr);
+      io->unwatch(*ref, *fd);
       ::close(*fd);
       *fd = -1;
     }
@@ -169,7 +180,7 @@ struct engine::thread {
       case command::kind::create: {
         auto& slot = sessions[c.session];
         if (slot) return;  // ids are unique; never replace a live session
-        slot = std::make_unique<detail::session>(c.session, c.mix_rate, std::move(c.sink), config);
+        slot = std::make_unique<detail::session>(c.session, c.mix_rate, std::move(c.sink), config, *io);
         slot->set_tick_phase(next_phase++ % tick_phases());
         by_phase[slot->tick_phase()].push_back(slot.get());
         ++local.sessions;
@@ -245,32 +256,13 @@ struct engine::thread {
     }
   }
 
-  void receive(detail::socket_ref& ref) {
+  void on_datagram(detail::socket_ref& ref, std::span<std::byte> buffer, size_t len, const sockaddr_storage& from,
+                   socklen_t from_len, int64_t arrival_ns) override {
     detail::leg& l = *ref.owner;
-    int fd = ref.rtcp ? l.rtcp_fd : l.rtp_fd;
-    constexpr int batch = 16;
-    static thread_local std::array<std::array<std::byte, 2048>, batch> bufs;
-    std::array<mmsghdr, batch> msgs{};
-    std::array<iovec, batch> iov{};
-    std::array<sockaddr_storage, batch> from{};
-    detail::session* owner = l.owner;
-    int64_t now = mono_ns();
-    for (;;) {
-      for (int i = 0; i < batch; ++i) {
-        iov[i] = {bufs[i].data(), bufs[i].size() - rtp::srtp_max_trailer};
-        msgs[i].msg_hdr = {};
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &from[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-      }
-      int n = recvmmsg(fd, msgs.data(), batch, MSG_DONTWAIT, nullptr);
-      if (n <= 0) return;
-      for (int i = 0; i < n; ++i)
-        owner->on_datagram(l, ref.rtcp, bufs[i], msgs[i].msg_len, from[i], msgs[i].msg_hdr.msg_namelen, now, local);
-      if (n < batch) return;
-    }
+    l.owner->on_datagram(l, ref.rtcp, buffer, len, from, from_len, arrival_ns ? arrival_ns : mono_ns(), local);
   }
+  void on_tick() override { tick(); }
+  void on_wake() override { drain_commands(); }
 
   void tick() {
     uint64_t expirations = 0;
@@ -293,6 +285,7 @@ struct engine::thread {
     if (wall - wall_mark >= 1'000'000'000) {
       int64_t cpu = thread_cpu_ns();
       if (wall_mark) local.busy_fraction = static_cast<double>(cpu - cpu_mark) / static_cast<double>(wall - wall_mark);
+      local.send_errors = io->send_errors();
       cpu_mark = cpu;
       wall_mark = wall;
       std::lock_guard lock(snapshot_mutex);
@@ -301,21 +294,9 @@ struct engine::thread {
   }
 
   void run() {
-    std::array<epoll_event, 64> events;
-    while (!stopping.load(std::memory_order_relaxed)) {
-      int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), -1);
-      // Sockets first: a command may close a leg whose socket is also in this batch, and
-      // its socket_ref must not be touched after that.
-      bool wake = false, ticked = false;
-      for (int i = 0; i < n; ++i) {
-        void* p = events[i].data.ptr;
-        if (p == &wake_marker) wake = true;
-        else if (p == &tick_marker) ticked = true;
-        else receive(*static_cast<detail::socket_ref*>(p));
-      }
-      if (ticked) tick();
-      if (wake) drain_commands();
-    }
+    while (!stopping.load(std::memory_order_relaxed)) io->wait(*this);
+    local.send_errors = io->send_errors();
+    io.reset();  // on this thread: an io_uring ring takes submissions from its own thread only
     std::lock_guard lock(snapshot_mutex);
     snapshot = local;
   }
@@ -492,6 +473,10 @@ void engine::close_session(session_id s) {
   post(s, std::move(c));
 }
 
+std::string engine::io_description() const {
+  return threads_.empty() ? std::string("not started") : threads_.front()->io_description;
+}
+
 engine_stats engine::stats() const {
   engine_stats total;
   for (const auto& t : threads_) {
@@ -506,6 +491,8 @@ engine_stats engine::stats() const {
     total.ticks += s.ticks;
     total.late_ticks += s.late_ticks;
     total.busy_fraction += s.busy_fraction / static_cast<double>(threads_.size());
+    total.send_errors += s.send_errors;
+    total.uring_threads += s.uring_threads;
   }
   return total;
 }

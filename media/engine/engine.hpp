@@ -63,6 +63,11 @@ struct engine_config {
   // transcoded output jitter (near saturation it raised it: a sub-tick overruns its 5 ms
   // and the next one is late), so the default stays one burst per 20 ms.
   unsigned tick_phases = 1;
+  // Sockets through io_uring (multishot receives, sends submitted together: one system
+  // call per wake-up instead of one per packet); where the kernel or a seccomp profile
+  // refuses it, or when false, epoll with a recvmmsg per socket and a sendto per packet.
+  bool io_uring = true;
+  unsigned io_uring_buffers = 4096;  // receive buffers per thread (2 KiB each; a power of two)
   std::string cname = "hotline";
 };
 
@@ -123,6 +128,8 @@ struct engine_stats {
   uint64_t srtp_auth_failures = 0, malformed = 0;
   uint64_t ticks = 0, late_ticks = 0;  // late: a whole tick behind (the thread stalled)
   double busy_fraction = 0;           // media threads' CPU over wall time, averaged
+  uint64_t send_errors = 0;           // datagrams the kernel refused (no route, buffer full)
+  unsigned uring_threads = 0;         // threads on io_uring (the others on epoll)
 };
 
 class engine {
@@ -135,6 +142,8 @@ class engine {
   // Starts the media threads; an error names what failed.
   std::optional<std::string> start();
   const engine_config& config() const { return config_; }
+  // How the threads do their socket I/O: "io_uring", or "epoll" with why not io_uring.
+  std::string io_description() const;
 
   // A new session on one of the threads (round robin). mix_rate: 8000 when a leg is
   // narrowband (the usual trunk caller), 16000 for wideband-only calls.

@@ -76,12 +76,13 @@ std::string endpoint::to_string() const {
   return "[" + std::string(buf) + "]:" + std::to_string(ntohs(a.sin6_port));
 }
 
-session::session(session_id id, uint32_t mix_rate, event_sink sink, const engine_config& config)
+session::session(session_id id, uint32_t mix_rate, event_sink sink, const engine_config& config, packet_io& io)
     : id_(id),
       mix_rate_(mix_rate),
       frame_(mix_rate / 50),
       sink_(std::move(sink)),
       config_(config),
+      io_(io),
       legs_(max_call_legs),
       mixer_(mix_rate / 50),
       base_(mix::preset(mix::mode::bridge)),
@@ -409,8 +410,7 @@ void session::send_rtp(leg& l, std::span<const std::byte> payload, uint8_t pt, b
   size_t len = rtp::build(h, payload, std::span(packet_).first(packet_.size() - rtp::srtp_max_trailer));
   if (!len) return;
   if (l.srtp_out && l.srtp_out->protect(packet_, len) != rtp::srtp_session::result::ok) return;
-  if (::sendto(l.rtp_fd, packet_.data(), len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&l.remote.addr),
-               l.remote.len) > 0) {
+  if (io_.send(l.rtp_ref, std::span(packet_).first(len), l.remote.addr, l.remote.len)) {
     ++stats.packets_out;
     ++l.sent_packets;
     l.sent_octets += payload.size();
@@ -434,11 +434,10 @@ void session::send_rtcp(leg& l, int64_t now_ns, engine_stats& stats) {
   size_t len = rtp::build_rtcp(r, config_.cname, std::span(packet_).first(packet_.size() - rtp::srtp_max_trailer));
   if (!len) return;
   if (l.srtp_out && l.srtp_out->protect_rtcp(packet_, len) != rtp::srtp_session::result::ok) return;
-  int fd = l.media.rtcp_mux || l.rtcp_fd < 0 ? l.rtp_fd : l.rtcp_fd;
+  socket_ref& from = l.media.rtcp_mux || l.rtcp_fd < 0 ? l.rtp_ref : l.rtcp_ref;
   const endpoint& to = l.media.rtcp_mux ? l.remote : l.remote_rtcp;
   if (!to.valid()) return;
-  if (::sendto(fd, packet_.data(), len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to.addr), to.len) > 0)
-    ++stats.packets_out;
+  if (io_.send(from, std::span(packet_).first(len), to.addr, to.len)) ++stats.packets_out;
 }
 
 bool session::mixes(const leg& l) const {

@@ -16,6 +16,7 @@
 #include "media/dtmf/telephone_event_sender.hpp"
 #include "media/engine/activity.hpp"
 #include "media/engine/engine.hpp"
+#include "media/engine/packet_io.hpp"
 #include "media/mix/mixer.hpp"
 #include "media/record/recorder.hpp"
 #include "media/rtp/jitter_buffer.hpp"
@@ -26,9 +27,10 @@ namespace hotline::media::detail {
 
 struct leg;
 class session;
-struct socket_ref {  // epoll's data.ptr for a leg's socket
+struct socket_ref {  // what packet_io hands back with a leg's datagram
   leg* owner = nullptr;
   bool rtcp = false;
+  uint32_t io_slot = 0;  // packet_io's own bookkeeping
 };
 
 struct endpoint {
@@ -97,7 +99,7 @@ struct leg {
 
 class session {
  public:
-  session(session_id id, uint32_t mix_rate, event_sink sink, const engine_config& config);
+  session(session_id id, uint32_t mix_rate, event_sink sink, const engine_config& config, packet_io& io);
   ~session();
 
   session_id id() const { return id_; }
@@ -151,6 +153,7 @@ class session {
   size_t frame_;
   event_sink sink_;
   const engine_config& config_;
+  packet_io& io_;
   std::vector<std::unique_ptr<leg>> legs_;  // by role
   mix::mixer mixer_;
   mix::matrix base_{};

@@ -6,6 +6,7 @@
 //       [--fullrec-calls=...]
 //       [--relays=hotline,rtpengine] [--relay-cpu=1] [--generator-cpu=0] [--realtime]
 //       [--tick-phases=4]   (engine_config::tick_phases: sub-ticks per 20 ms; 1 = one burst)
+//       [--io=epoll]        (engine_config::io_uring = false: a recvmmsg per socket, a sendto per packet)
 //       [--opus-complexity=N] [--opus-narrowband-complexity=N] [--record-complexity=N]
 //       (libopus 0-10: wideband legs, legs carrying the G.711 caller (all here), recordings)
 //
@@ -93,6 +94,7 @@ struct options {
   bool probe = true;      // opus: a speech probe call per step
   struct tuning {
     unsigned tick_phases = media::engine_config{}.tick_phases;
+    bool io_uring = media::engine_config{}.io_uring;
     int opus_complexity = media::engine_config{}.opus_complexity;
     int opus_narrowband_complexity = media::engine_config{}.opus_narrowband_complexity;
     int record_complexity = record::recording_options{}.complexity;
@@ -187,6 +189,7 @@ struct engine_totals {  // from the sessions' closing reports
   pin_to(cpu);
   media::engine_config c;
   c.tick_phases = tuning.tick_phases;
+  c.io_uring = tuning.io_uring;
   c.opus_complexity = tuning.opus_complexity;
   c.opus_narrowband_complexity = tuning.opus_narrowband_complexity;
   c.threads = 1;
@@ -203,6 +206,8 @@ struct engine_totals {  // from the sessions' closing reports
     std::fprintf(stderr, "engine: %s\n", err->c_str());
     _exit(1);
   }
+  std::printf("hotline media I/O: %s\n", eng.io_description().c_str());
+  std::fflush(stdout);
   std::mutex m;
   std::condition_variable cv;
   engine_totals totals;
@@ -581,6 +586,7 @@ int main(int argc, char** argv) {
     else if (key == "--realtime") o.realtime = true;
     else if (key == "--no-probe") o.probe = false;
     else if (key == "--tick-phases") o.engine.tick_phases = static_cast<unsigned>(std::stoul(val));
+    else if (key == "--io") o.engine.io_uring = val != "epoll";
     else if (key == "--opus-complexity") o.engine.opus_complexity = std::stoi(val);
     else if (key == "--opus-narrowband-complexity") o.engine.opus_narrowband_complexity = std::stoi(val);
     else if (key == "--record-complexity") o.engine.record_complexity = std::stoi(val);

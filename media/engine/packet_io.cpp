@@ -1,0 +1,520 @@
+#include "media/engine/packet_io.hpp"
+
+#include <liburing.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <vector>
+
+#include "media/engine/session.hpp"
+#include "media/rtp/srtp_session.hpp"
+
+namespace hotline::media::detail {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// epoll: a recvmmsg per ready socket, a sendto per packet.
+
+char wake_marker, tick_marker;  // epoll data.ptr values that are not sockets
+
+class epoll_io final : public packet_io {
+ public:
+  epoll_io(int epoll_fd, int wake_fd, int timer_fd) : epoll_fd_(epoll_fd) {
+    add(wake_fd, &wake_marker);
+    add(timer_fd, &tick_marker);
+  }
+  ~epoll_io() override { ::close(epoll_fd_); }
+
+  const char* name() const override { return "epoll"; }
+
+  void watch(socket_ref& ref, int fd) override { add(fd, &ref); }
+  void unwatch(socket_ref&, int fd) override { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+  bool send(socket_ref& from, std::span<const std::byte> packet, const sockaddr_storage& to,
+            socklen_t to_len) override {
+    const int fd = from.rtcp ? from.owner->rtcp_fd : from.owner->rtp_fd;
+    if (::sendto(fd, packet.data(), packet.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), to_len) > 0)
+      return true;
+    ++send_errors_;
+    return false;
+  }
+
+  void wait(handler& h) override {
+    std::array<epoll_event, 64> events;
+    int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), -1);
+    bool wake = false, ticked = false;
+    for (int i = 0; i < n; ++i) {
+      void* p = events[i].data.ptr;
+      if (p == &wake_marker) wake = true;
+      else if (p == &tick_marker) ticked = true;
+      else receive(*static_cast<socket_ref*>(p), h);
+    }
+    if (wake) h.on_wake();
+    if (ticked) h.on_tick();
+  }
+
+ private:
+  void add(int fd, void* ptr) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = ptr;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  void receive(socket_ref& ref, handler& h) {
+    const int fd = ref.rtcp ? ref.owner->rtcp_fd : ref.owner->rtp_fd;
+    constexpr int batch = 16;
+    for (;;) {
+      for (int i = 0; i < batch; ++i) {
+        iov_[i] = {bufs_[i].data(), bufs_[i].size() - rtp::srtp_max_trailer};
+        msgs_[i].msg_hdr = {};
+        msgs_[i].msg_hdr.msg_iov = &iov_[i];
+        msgs_[i].msg_hdr.msg_iovlen = 1;
+        msgs_[i].msg_hdr.msg_name = &from_[i];
+        msgs_[i].msg_hdr.msg_namelen = sizeof from_[i];
+      }
+      int n = recvmmsg(fd, msgs_.data(), batch, MSG_DONTWAIT, nullptr);
+      if (n <= 0) return;
+      for (int i = 0; i < n; ++i)
+        h.on_datagram(ref, bufs_[i], msgs_[i].msg_len, from_[i], msgs_[i].msg_hdr.msg_namelen, 0);
+      if (n < batch) return;
+    }
+  }
+
+  int epoll_fd_;
+  std::array<std::array<std::byte, 2048>, 16> bufs_;
+  std::array<mmsghdr, 16> msgs_{};
+  std::array<iovec, 16> iov_{};
+  std::array<sockaddr_storage, 16> from_{};
+};
+
+// ---------------------------------------------------------------------------------------
+// io_uring: multishot receives into provided buffers; sends queued, submitted with the wait.
+
+// user_data: kind in the top two bits; for receives a slot's generation and index.
+enum class kind : uint64_t { receive = 0, send = 1, control = 2 };
+constexpr uint64_t make_data(kind k, uint32_t gen, uint32_t index) {
+  return static_cast<uint64_t>(k) << 62 | (static_cast<uint64_t>(gen) & 0x3fffffff) << 32 | index;
+}
+constexpr kind kind_of(uint64_t d) { return static_cast<kind>(d >> 62); }
+constexpr uint32_t gen_of(uint64_t d) { return static_cast<uint32_t>(d >> 32) & 0x3fffffff; }
+constexpr uint32_t index_of(uint64_t d) { return static_cast<uint32_t>(d); }
+enum control_index : uint32_t { wake_poll = 0, tick_poll = 1, cancel_done = 2 };
+
+constexpr unsigned ring_entries = 4096;       // submission queue
+constexpr unsigned completion_entries = 16384;
+constexpr unsigned buffer_size = 2048;        // recvmsg_out + address + datagram
+constexpr uint16_t buffer_group = 0;
+
+class uring_io final : public packet_io {
+ public:
+  explicit uring_io(unsigned buffers) {
+    buffer_count_ = std::bit_ceil(std::clamp(buffers, 1u, 32768u));
+  }
+  ~uring_io() override {
+    if (ring_ok_) {
+      // Cancel every receive and poll and reap them here: the ring holds each socket it
+      // receives on, and io_uring_queue_exit would let them go later, on a kernel worker,
+      // so a restarted engine could not bind the same ports yet.
+      io_uring_sqe* sqe = get_sqe();
+      io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+      io_uring_sqe_set_data64(sqe, make_data(kind::control, 0, cancel_done));
+      for (int quiet = 0, round = 0; quiet < 2 && round < 100; ++round) {
+        __kernel_timespec ts{0, 2'000'000};
+        io_uring_cqe* cqe = nullptr;
+        io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+        unsigned seen = 0, head;
+        io_uring_for_each_cqe(&ring_, head, cqe) ++seen;
+        io_uring_cq_advance(&ring_, seen);
+        quiet = seen ? 0 : quiet + 1;
+      }
+      if (fixed_files_) io_uring_unregister_files(&ring_);  // waits until no request uses them
+      io_uring_queue_exit(&ring_);
+    }
+    if (buf_ring_) munmap(buf_ring_, buf_ring_bytes());
+  }
+
+  // Sets up the ring; empty on success, else why not.
+  std::string open(int wake_fd, int timer_fd) {
+    io_uring_params p{};
+    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    p.cq_entries = completion_entries;
+    int r = io_uring_queue_init_params(ring_entries, &ring_, &p);
+    if (r == -EINVAL) {  // before 6.1: no deferred task work; cooperative task work (5.19)
+      p = {};
+      p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
+      p.cq_entries = completion_entries;
+      r = io_uring_queue_init_params(ring_entries, &ring_, &p);
+    }
+    if (r < 0) return std::string("io_uring_setup: ") + std::strerror(-r);
+    ring_ok_ = true;
+    if (!(p.features & IORING_FEAT_NODROP)) return "io_uring without IORING_FEAT_NODROP (kernel before 5.5)";
+
+    void* mem = mmap(nullptr, buf_ring_bytes(), PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED) return std::string("mmap: ") + std::strerror(errno);
+    buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<uint64_t>(buf_ring_);
+    reg.ring_entries = buffer_count_;
+    reg.bgid = buffer_group;
+    if ((r = io_uring_register_buf_ring(&ring_, &reg, 0)) < 0)
+      return std::string("io_uring provided buffer ring: ") + std::strerror(-r);
+    buffers_.resize(static_cast<size_t>(buffer_count_) * buffer_size);
+    io_uring_buf_ring_init(buf_ring_);
+    for (unsigned i = 0; i < buffer_count_; ++i) give_back(static_cast<uint16_t>(i));
+    publish_buffers();
+
+    rlimit files{};
+    getrlimit(RLIMIT_NOFILE, &files);
+    const unsigned want = static_cast<unsigned>(std::min<rlim_t>(files.rlim_cur, 32768));
+    if (want && io_uring_register_files_sparse(&ring_, want) == 0) fixed_files_ = want;
+    receive_template_.msg_namelen = sizeof(sockaddr_storage);
+    receive_template_.msg_controllen = CMSG_SPACE(sizeof(timespec));
+    wake_fd_ = wake_fd;
+    timer_fd_ = timer_fd;
+    arm_poll(wake_fd_, wake_poll);
+    arm_poll(timer_fd_, tick_poll);
+    if (std::string why = self_test(); !why.empty()) return why;
+    return {};
+  }
+
+  const char* name() const override { return "io_uring"; }
+
+  void watch(socket_ref& ref, int fd) override {
+    uint32_t index;
+    if (!free_slots_.empty()) {
+      index = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      index = static_cast<uint32_t>(slots_.size());
+      slots_.emplace_back();
+    }
+    slot& s = slots_[index];
+    s.ref = &ref;
+    s.fd = fd;
+    ref.io_slot = index;
+    int on = 1;  // the arrival time: datagrams are read at the tick, not as they come
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    // A registered file spares the kernel a file lookup and reference per operation.
+    s.fixed = index < fixed_files_ && io_uring_register_files_update(&ring_, index, &fd, 1) == 1;
+    arm_receive(index);
+  }
+
+  void unwatch(socket_ref& ref, int) override {
+    slot& s = slots_[ref.io_slot];
+    if (!s.ref) return;
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_cancel64(sqe, make_data(kind::receive, s.gen, ref.io_slot), 0);
+    io_uring_sqe_set_data64(sqe, make_data(kind::control, 0, cancel_done));
+    if (s.fixed) {
+      int none = -1;
+      io_uring_register_files_update(&ring_, ref.io_slot, &none, 1);
+      s.fixed = false;
+    }
+    // The ring holds the socket until the receive is cancelled and its completion run
+    // (deferred task work runs only when asked): do both now, so the port is free when
+    // the caller closes the fd.
+    io_uring_submit(&ring_);
+    io_uring_get_events(&ring_);
+    s.ref = nullptr;
+    s.fd = -1;
+    s.gen = (s.gen + 1) & 0x3fffffff;  // a completion already queued for it is stale now
+    free_slots_.push_back(ref.io_slot);
+  }
+
+  bool send(socket_ref& from, std::span<const std::byte> packet, const sockaddr_storage& to,
+            socklen_t to_len) override {
+    if (packet.size() > sizeof(send_slot::data) || from.io_slot >= slots_.size() || !slots_[from.io_slot].ref) {
+      ++send_errors_;
+      return false;
+    }
+    uint32_t index;
+    if (!free_sends_.empty()) {
+      index = free_sends_.back();
+      free_sends_.pop_back();
+    } else {
+      index = static_cast<uint32_t>(sends_.size());
+      sends_.emplace_back();
+    }
+    send_slot& s = sends_[index];
+    std::memcpy(s.data, packet.data(), packet.size());
+    std::memcpy(&s.to, &to, to_len);
+    io_uring_sqe* sqe = get_sqe();
+    if (send_with_address_) {  // IORING_OP_SEND with a destination (6.6): no msghdr to copy
+      io_uring_prep_send(sqe, 0, s.data, packet.size(), MSG_DONTWAIT);
+      io_uring_prep_send_set_addr(sqe, reinterpret_cast<const sockaddr*>(&s.to), static_cast<uint16_t>(to_len));
+    } else {
+      s.iov = {s.data, packet.size()};
+      s.msg = {};
+      s.msg.msg_name = &s.to;
+      s.msg.msg_namelen = to_len;
+      s.msg.msg_iov = &s.iov;
+      s.msg.msg_iovlen = 1;
+      io_uring_prep_sendmsg(sqe, 0, &s.msg, MSG_DONTWAIT);
+    }
+    set_file(sqe, from.io_slot);
+    io_uring_sqe_set_data64(sqe, make_data(kind::send, 0, index));
+    return true;
+  }
+
+  void wait(handler& h) override {
+    // Sleep until the timer's next expiry, then take every datagram at once. Only a burst
+    // that fills half the completion queue ends the wait sooner: the wait counts
+    // completions, so a command's eventfd (one completion) is taken at the tick too, before
+    // the tick runs, which is where its effect would start anyway.
+    itimerspec left{};
+    timerfd_gettime(timer_fd_, &left);
+    __kernel_timespec ts{left.it_value.tv_sec, left.it_value.tv_nsec + 200'000};  // the timer's completion is in
+    if (ts.tv_nsec >= 1'000'000'000) {
+      ts.tv_nsec -= 1'000'000'000;
+      ++ts.tv_sec;
+    }
+    io_uring_cqe* first = nullptr;
+    int r = io_uring_submit_and_wait_timeout(&ring_, &first, completion_entries / 2, &ts, nullptr);
+    if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) return;
+    timespec real, mono;
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    real_to_mono_ns_ = (static_cast<int64_t>(mono.tv_sec) - real.tv_sec) * 1'000'000'000 + (mono.tv_nsec - real.tv_nsec);
+    bool wake = false, ticked = false;
+    unsigned seen = 0, head;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      ++seen;
+      const uint64_t d = cqe->user_data;
+      switch (kind_of(d)) {
+        case kind::receive: on_receive(*cqe, d, h); break;
+        case kind::send:
+          if (cqe->res < 0) ++send_errors_;
+          free_sends_.push_back(index_of(d));
+          break;
+        case kind::control:
+          if (index_of(d) == wake_poll) {
+            wake = true;
+            if (!(cqe->flags & IORING_CQE_F_MORE)) arm_poll(wake_fd_, wake_poll);
+          } else if (index_of(d) == tick_poll) {
+            ticked = true;
+            if (!(cqe->flags & IORING_CQE_F_MORE)) arm_poll(timer_fd_, tick_poll);
+          }
+          break;
+      }
+    }
+    io_uring_cq_advance(&ring_, seen);
+    publish_buffers();
+    for (uint32_t index : rearm_) arm_receive(index);  // after the buffers are back
+    rearm_.clear();
+    if (wake) h.on_wake();
+    if (ticked) h.on_tick();
+  }
+
+ private:
+  struct slot {
+    socket_ref* ref = nullptr;
+    int fd = -1;
+    uint32_t gen = 0;
+    bool fixed = false;  // registered at the slot's index
+  };
+
+  void set_file(io_uring_sqe* sqe, uint32_t index) {
+    const slot& s = slots_[index];
+    if (s.fixed) {
+      sqe->fd = static_cast<int>(index);
+      sqe->flags |= IOSQE_FIXED_FILE;
+    } else {
+      sqe->fd = s.fd;
+    }
+  }
+  struct send_slot {
+    std::byte data[2048];
+    sockaddr_storage to;
+    iovec iov;
+    msghdr msg;
+  };
+
+  size_t buf_ring_bytes() const { return sizeof(io_uring_buf) * buffer_count_; }
+  std::byte* buffer(uint16_t id) { return buffers_.data() + static_cast<size_t>(id) * buffer_size; }
+
+  void give_back(uint16_t id) {
+    io_uring_buf_ring_add(buf_ring_, buffer(id), buffer_size, id, io_uring_buf_ring_mask(buffer_count_), pending_buffers_++);
+  }
+  void publish_buffers() {
+    if (pending_buffers_) io_uring_buf_ring_advance(buf_ring_, pending_buffers_);
+    pending_buffers_ = 0;
+  }
+
+  io_uring_sqe* get_sqe() {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    while (!sqe) {  // the queue is full: hand it to the kernel and take a fresh entry
+      io_uring_submit(&ring_);
+      sqe = io_uring_get_sqe(&ring_);
+    }
+    return sqe;
+  }
+
+  void arm_poll(int fd, control_index which) {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_poll_multishot(sqe, fd, POLLIN);
+    io_uring_sqe_set_data64(sqe, make_data(kind::control, 0, which));
+  }
+
+  void arm_receive(uint32_t index) {
+    slot& s = slots_[index];
+    if (!s.ref) return;
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_recvmsg_multishot(sqe, 0, &receive_template_, 0);
+    set_file(sqe, index);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = buffer_group;
+    io_uring_sqe_set_data64(sqe, make_data(kind::receive, s.gen, index));
+  }
+
+  void on_receive(const io_uring_cqe& cqe, uint64_t d, handler& h) {
+    const uint32_t index = index_of(d);
+    const bool current = index < slots_.size() && slots_[index].ref && slots_[index].gen == gen_of(d);
+    if (cqe.flags & IORING_CQE_F_BUFFER) {
+      const auto id = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+      if (current && cqe.res > 0) deliver(*slots_[index].ref, buffer(id), cqe.res, h);
+      give_back(id);
+    }
+    // The multishot receive ended (no buffer was free, the completion queue overflowed):
+    // start it again once this round's buffers are back.
+    if (current && !(cqe.flags & IORING_CQE_F_MORE)) rearm_.push_back(index);
+  }
+
+  void deliver(socket_ref& ref, std::byte* buf, int res, handler& h) {
+    auto* out = io_uring_recvmsg_validate(buf, res, &receive_template_);
+    if (!out || (out->flags & MSG_TRUNC)) return;  // larger than a buffer: no RTP packet is
+    auto* payload = static_cast<std::byte*>(io_uring_recvmsg_payload(out, &receive_template_));
+    const size_t len = io_uring_recvmsg_payload_length(out, res, &receive_template_);
+    sockaddr_storage from{};
+    const socklen_t from_len = std::min<socklen_t>(out->namelen, sizeof from);
+    std::memcpy(&from, io_uring_recvmsg_name(out), from_len);
+    int64_t arrival_ns = 0;
+    for (cmsghdr* c = io_uring_recvmsg_cmsg_firsthdr(out, &receive_template_); c;
+         c = io_uring_recvmsg_cmsg_nexthdr(out, &receive_template_, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+      timespec t;
+      std::memcpy(&t, CMSG_DATA(c), sizeof t);
+      arrival_ns = static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec + real_to_mono_ns_;
+    }
+    h.on_datagram(ref, std::span(payload, buf + buffer_size), len, from, from_len, arrival_ns);
+  }
+
+  // Multishot receives and provided buffer rings exist since 6.0; ask the kernel rather
+  // than its version: one datagram through a socket of our own.
+  std::string self_test() {
+    int a = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (a < 0) return std::string("socket: ") + std::strerror(errno);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    std::string why;
+    socket_ref probe;
+    if (::bind(a, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        getsockname(a, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      why = std::string("loopback socket: ") + std::strerror(errno);
+    } else {
+      static constexpr char hello[] = "hotline";
+      sockaddr_storage to{};
+      std::memcpy(&to, &addr, len);
+      watch(probe, a);
+      send(probe, std::as_bytes(std::span(hello)), to, len);
+      struct catcher final : handler {
+        bool got = false;
+        void on_datagram(socket_ref&, std::span<std::byte> b, size_t n, const sockaddr_storage&, socklen_t,
+                         int64_t) override {
+          got = n == sizeof hello && std::memcmp(b.data(), hello, n) == 0;
+        }
+        void on_tick() override {}
+        void on_wake() override {}
+      } c;
+      for (int i = 0; i < 50 && !c.got; ++i) {
+        __kernel_timespec ts{0, 10'000'000};
+        io_uring_cqe* cqe = nullptr;
+        io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+        // Only datagrams and sends are expected this early; the polls' completions wait.
+        unsigned seen = 0, head;
+        std::vector<uint64_t> later;
+        io_uring_for_each_cqe(&ring_, head, cqe) {
+          ++seen;
+          if (kind_of(cqe->user_data) == kind::receive) {
+            if (cqe->res < 0 && cqe->res != -ENOBUFS) why = std::string("multishot recvmsg: ") + std::strerror(-cqe->res);
+            on_receive(*cqe, cqe->user_data, c);
+          } else if (kind_of(cqe->user_data) == kind::send) {
+            free_sends_.push_back(index_of(cqe->user_data));
+            if (cqe->res == -EINVAL && send_with_address_) {  // a kernel before 6.6: sendmsg
+              send_with_address_ = false;
+              send(probe, std::as_bytes(std::span(hello)), to, len);
+            } else if (cqe->res < 0) {
+              why = std::string("sendmsg: ") + std::strerror(-cqe->res);
+            }
+          } else if (!(cqe->flags & IORING_CQE_F_MORE)) {
+            later.push_back(cqe->user_data);
+          }
+        }
+        io_uring_cq_advance(&ring_, seen);
+        publish_buffers();
+        // A poll that ended now is armed again; one that fired goes on (nothing reads the
+        // eventfd or timerfd yet: no command is posted and the timer is set after this).
+        for (uint64_t u : later)
+          if (index_of(u) == wake_poll) arm_poll(wake_fd_, wake_poll);
+          else if (index_of(u) == tick_poll) arm_poll(timer_fd_, tick_poll);
+        if (!why.empty()) break;
+      }
+      unwatch(probe, a);
+      if (!c.got && why.empty()) why = "io_uring delivered no datagram within 0.5 s";
+    }
+    ::close(a);
+    return why;
+  }
+
+  io_uring ring_{};
+  bool ring_ok_ = false;
+  unsigned buffer_count_ = 4096;  // provided receive buffers (a power of two)
+  io_uring_buf_ring* buf_ring_ = nullptr;
+  std::vector<std::byte> buffers_;
+  int pending_buffers_ = 0;
+  msghdr receive_template_{};
+  int wake_fd_ = -1, timer_fd_ = -1;
+  int64_t real_to_mono_ns_ = 0;  // this round's CLOCK_MONOTONIC - CLOCK_REALTIME
+  unsigned fixed_files_ = 0;       // registered file table size (sockets beyond: plain fds)
+  bool send_with_address_ = true;  // IORING_OP_SEND takes a destination (6.6+); else sendmsg
+  std::vector<slot> slots_;
+  std::vector<uint32_t> free_slots_, rearm_;
+  std::deque<send_slot> sends_;  // stable addresses: the kernel reads them until completion
+  std::vector<uint32_t> free_sends_;
+};
+
+}  // namespace
+
+std::unique_ptr<packet_io> packet_io::make_uring(int wake_fd, int timer_fd, unsigned buffers, std::string& why) {
+  auto io = std::make_unique<uring_io>(buffers);
+  why = io->open(wake_fd, timer_fd);
+  if (!why.empty()) return nullptr;
+  return io;
+}
+
+std::unique_ptr<packet_io> packet_io::make_epoll(int wake_fd, int timer_fd, std::string& why) {
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) {
+    why = std::string("epoll_create1: ") + std::strerror(errno);
+    return nullptr;
+  }
+  return std::make_unique<epoll_io>(fd, wake_fd, timer_fd);
+}
+
+}  // namespace hotline::media::detail
