@@ -1,5 +1,6 @@
 // hotline — the command line: serve, backup, verify, user management, version.
 #include <signal.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -120,6 +121,12 @@ int cmd_serve(const args& a, bool demo) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Four sockets per bridged call, plus phones' TCP/TLS and WebSockets: the soft open-file
+  // limit (often 1,024) would refuse calls long before the CPU is busy. Take the hard one.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   std::string error;
   app::demo_options demo_opts;

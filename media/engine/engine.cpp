@@ -385,10 +385,12 @@ std::variant<sdp::local_media, std::string> engine::open_leg(session_id s, leg_r
   for (uint32_t attempt = 0; attempt < pairs; ++attempt) {
     auto port = static_cast<uint16_t>(config_.port_min + 2 * (ports_->cursor.fetch_add(1) % pairs));
     int rtp = bind_udp(ipv6, bind, port);
-    if (rtp < 0) continue;
-    int rtcp = bind_udp(ipv6, bind, static_cast<uint16_t>(port + 1));
+    int rtcp = rtp < 0 ? -1 : bind_udp(ipv6, bind, static_cast<uint16_t>(port + 1));
     if (rtcp < 0) {
-      ::close(rtp);
+      const int err = errno;
+      if (rtp >= 0) ::close(rtp);
+      if (err == EMFILE || err == ENFILE)  // not the port's fault: every other would fail too
+        return std::string("no media socket: ") + std::strerror(err) + " (raise the open-file limit)";
       continue;
     }
     auto c = std::make_unique<command>();

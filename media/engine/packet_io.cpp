@@ -25,6 +25,12 @@ namespace hotline::media::detail {
 
 namespace {
 
+int64_t mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 // ---------------------------------------------------------------------------------------
 // epoll: a recvmmsg per ready socket, a sendto per packet.
 
@@ -275,21 +281,39 @@ class uring_io final : public packet_io {
     // that fills half the completion queue ends the wait sooner: the wait counts
     // completions, so a command's eventfd (one completion) is taken at the tick too, before
     // the tick runs, which is where its effect would start anyway.
-    itimerspec left{};
-    timerfd_gettime(timer_fd_, &left);
-    __kernel_timespec ts{left.it_value.tv_sec, left.it_value.tv_nsec + 200'000};  // the timer's completion is in
-    if (ts.tv_nsec >= 1'000'000'000) {
-      ts.tv_nsec -= 1'000'000'000;
-      ++ts.tv_sec;
+    //
+    // The tick's sends first: submitting them inside the wait would start its relative
+    // timeout only after they were all sent (milliseconds at a few hundred calls).
+    io_uring_submit(&ring_);
+    // A tick that came due while the last one ran is not waited for: the timerfd's time
+    // "left" is then to the expiry after it, and sleeping that long would put every other
+    // tick a whole period late.
+    int64_t sleep_ns = 0;
+    if (pollfd due_now{timer_fd_, POLLIN, 0}; ::poll(&due_now, 1, 0) == 0) {
+      itimerspec left{};
+      timerfd_gettime(timer_fd_, &left);
+      sleep_ns = static_cast<int64_t>(left.it_value.tv_sec) * 1'000'000'000 + left.it_value.tv_nsec;
     }
-    io_uring_cqe* first = nullptr;
-    int r = io_uring_submit_and_wait_timeout(&ring_, &first, completion_entries / 2, &ts, nullptr);
+    const int64_t deadline = mono_ns() + sleep_ns;
+    int r = 0;
+    if (sleep_ns > 0) {
+      __kernel_timespec ts{sleep_ns / 1'000'000'000, sleep_ns % 1'000'000'000};
+      io_uring_cqe* first = nullptr;
+      r = io_uring_wait_cqes(&ring_, &first, completion_entries / 2, &ts, nullptr);
+    } else {
+      r = io_uring_get_events(&ring_);  // run the deferred receives, no waiting
+    }
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) return;
     timespec real, mono;
     clock_gettime(CLOCK_REALTIME, &real);
     clock_gettime(CLOCK_MONOTONIC, &mono);
     real_to_mono_ns_ = (static_cast<int64_t>(mono.tv_sec) - real.tv_sec) * 1'000'000'000 + (mono.tv_nsec - real.tv_nsec);
-    bool wake = false, ticked = false;
+    // At the deadline the tick is due whether or not the timer's completion has been run
+    // yet (the kernel runs deferred work when it likes; a missed one would cost a whole
+    // tick): the handler reads the timerfd and the eventfd itself, and a read that finds
+    // nothing does nothing.
+    const bool due = static_cast<int64_t>(mono.tv_sec) * 1'000'000'000 + mono.tv_nsec >= deadline;
+    bool wake = due, ticked = due;
     unsigned seen = 0, head;
     io_uring_cqe* cqe;
     io_uring_for_each_cqe(&ring_, head, cqe) {

@@ -2,6 +2,9 @@
 // session, driven through the engine's command interface as a call actor drives it.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <mutex>
 
@@ -561,6 +564,25 @@ TEST_P(media_engine, a_burst_larger_than_the_receive_buffers_arrives_whole) {
   auto closed = r.close();
   ASSERT_EQ(closed.reports.size(), 1u);
   EXPECT_EQ(closed.reports[0].packets_received, 150u);
+}
+
+TEST_P(media_engine, running_out_of_file_descriptors_is_named_as_such) {
+  running r(config());
+  // Fill the open-file limit with copies of stdin, then ask for a leg.
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> filler;
+  for (int fd; (fd = ::dup(0)) >= 0;) filler.push_back(fd);
+  auto leg = r.eng.open_leg(r.s, leg_role::caller, false, "127.0.0.1");
+  for (int fd : filler) ::close(fd);
+  setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_TRUE(std::holds_alternative<std::string>(leg));
+  EXPECT_NE(std::get<std::string>(leg).find("open-file limit"), std::string::npos) << std::get<std::string>(leg);
+  // With descriptors back, legs open again.
+  EXPECT_TRUE(std::holds_alternative<sdp::local_media>(r.eng.open_leg(r.s, leg_role::caller, false, "127.0.0.1")));
 }
 
 INSTANTIATE_TEST_SUITE_P(io, media_engine, ::testing::Values(true, false),
