@@ -1,5 +1,7 @@
 #include "media/record/recorder.hpp"
 
+#include <sys/stat.h>
+
 #include <fcntl.h>
 #include <ogg/ogg.h>
 #include <openssl/evp.h>
@@ -15,6 +17,8 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+
+#include "media/record/ogg_scan.hpp"
 
 namespace hotline::record {
 
@@ -131,6 +135,7 @@ struct recording_state {
   }
 
   std::string spill_path() const { return options.path + ".pcm"; }
+  std::string spill_start_path() const { return options.path + ".pcm.from"; }
   size_t frame_bytes() const { return 2 * frame_samples * sizeof(int16_t); }
   uint64_t backlog() const { return spilled - unspilled; }
 
@@ -198,23 +203,19 @@ int max_bandwidth_for(uint32_t rate) {
 }
 
 
-// Creates the file and the encoder, writes the header pages. Errors go into r.error.
-void start(recording_state& r) {
-  r.started = true;
-  r.packet.resize(4000);
+// The two encoders (one per side) and the pre-skip they imply. Errors go into r.error.
+bool make_encoders(recording_state& r) {
   const auto& o = r.options;
-  r.fd = ::open(o.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (r.fd < 0) return r.fail(errc::cannot_open, "cannot create " + o.path + ": " + errno_text(errno));
-  r.sha = EVP_MD_CTX_new();
-  if (!r.sha || EVP_DigestInit_ex(r.sha, EVP_sha256(), nullptr) != 1)
-    return r.fail(errc::encoder, "OpenSSL SHA-256 context unavailable");
-
+  r.packet.resize(4000);
   // Family 1, two uncoupled mono streams (see recorder.hpp: why not stereo).
   const int bitrate = static_cast<int>((o.bitrate ? o.bitrate : 32000) / 2);
   for (auto& e : r.enc) {
     int rc = OPUS_OK;
     e = opus_encoder_create(static_cast<opus_int32>(o.sample_rate), 1, OPUS_APPLICATION_VOIP, &rc);
-    if (!e) return r.fail(errc::encoder, "libopus: " + opus_text(rc));
+    if (!e) {
+      r.fail(errc::encoder, "libopus: " + opus_text(rc));
+      return false;
+    }
     struct setting {
       const char* name;
       int rc;
@@ -227,11 +228,27 @@ void start(recording_state& r) {
         {"max bandwidth", opus_encoder_ctl(e, OPUS_SET_MAX_BANDWIDTH(max_bandwidth_for(o.sample_rate)))},
     };
     for (const auto& st : settings)
-      if (st.rc != OPUS_OK) return r.fail(errc::encoder, std::string("libopus ") + st.name + ": " + opus_text(st.rc));
+      if (st.rc != OPUS_OK) {
+        r.fail(errc::encoder, std::string("libopus ") + st.name + ": " + opus_text(st.rc));
+        return false;
+      }
   }
   opus_int32 lookahead = 0;
   opus_encoder_ctl(r.enc[0], OPUS_GET_LOOKAHEAD(&lookahead));
   r.pre_skip = static_cast<int>(lookahead * static_cast<opus_int32>(48000 / o.sample_rate));
+  return true;
+}
+
+// Creates the file and the encoder, writes the header pages. Errors go into r.error.
+void start(recording_state& r) {
+  r.started = true;
+  const auto& o = r.options;
+  r.fd = ::open(o.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (r.fd < 0) return r.fail(errc::cannot_open, "cannot create " + o.path + ": " + errno_text(errno));
+  r.sha = EVP_MD_CTX_new();
+  if (!r.sha || EVP_DigestInit_ex(r.sha, EVP_sha256(), nullptr) != 1)
+    return r.fail(errc::encoder, "OpenSSL SHA-256 context unavailable");
+  if (!make_encoders(r)) return;
 
   // Deterministic serial numbers (a hash of the path) instead of rand().
   if (ogg_stream_init(&r.ogg, static_cast<int>(std::hash<std::string>{}(o.path) & 0x7fffffff)) != 0)
@@ -399,9 +416,28 @@ recording_result finish(recording_state& r) {
 
 // Starts spilling. A spill file that cannot be created (no descriptors left, a stale file
 // of the same name) is no failure: the recording stays live and may drop frames instead.
+//
+// Beside it, `<path>.pcm.from` says where the spill starts in the recording (frames
+// encoded before it) and at what rate, for recorder_pool::recover after a crash. The Ogg
+// file gets a page boundary there, so every frame before the spill is in a whole page.
 bool try_spill(recording_state& r) {
-  r.spill_fd = ::open(r.spill_path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  return r.spill_fd >= 0;
+  const uint64_t from = r.samples_written / r.frame_samples;
+  int side = ::open(r.spill_start_path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (side < 0) return false;
+  const std::string text = "hotline-spill 1\nframe " + std::to_string(from) + "\nrate " +
+                           std::to_string(r.options.sample_rate) + "\n";
+  const bool written = ::write(side, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(side);
+  if (written) r.spill_fd = ::open(r.spill_path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (r.spill_fd < 0) {
+    ::unlink(r.spill_start_path().c_str());
+    return false;
+  }
+  if (r.ogg_open && !r.error) {
+    write_pages(r, true);
+    r.page_granule = r.granule;
+  }
+  return true;
 }
 
 // The spill file again, to read it back once its descriptor was closed (drained).
@@ -442,7 +478,10 @@ void spill_frames(recording_state& r, const int16_t* interleaved, uint32_t count
 void drop_spill(recording_state& r) {
   if (r.spill_fd >= 0) ::close(r.spill_fd);
   r.spill_fd = -1;
-  if (r.spilling && !r.error) ::unlink(r.spill_path().c_str());
+  if (r.spilling && !r.error) {
+    ::unlink(r.spill_path().c_str());
+    ::unlink(r.spill_start_path().c_str());
+  }
   r.spilling = false;
   r.spilled = r.unspilled = 0;
 }
@@ -716,6 +755,141 @@ std::variant<std::unique_ptr<recording>, record_error> recorder_pool::open(recor
   }
   t.bell->cv.notify_one();
   return std::unique_ptr<recording>(new recording(std::move(state), frame));
+}
+
+namespace {
+
+// `<path>.pcm.from`: "frame N" (frames encoded before the spill) and "rate R".
+bool read_spill_start(const std::string& path, uint64_t& frame, uint32_t& rate) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[256];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  unsigned long long f = 0;
+  unsigned r = 0;
+  if (std::sscanf(buf, "hotline-spill 1\nframe %llu\nrate %u", &f, &r) != 2) return false;
+  frame = f;
+  rate = r;
+  return true;
+}
+
+// The SHA-256 of a file's first `bytes` into a fresh context.
+bool hash_prefix(int fd, uint64_t bytes, EVP_MD_CTX*& sha) {
+  sha = EVP_MD_CTX_new();
+  if (!sha || EVP_DigestInit_ex(sha, EVP_sha256(), nullptr) != 1) return false;
+  std::vector<unsigned char> buf(1 << 16);
+  for (uint64_t at = 0; at < bytes;) {
+    ssize_t n = ::pread(fd, buf.data(), std::min<uint64_t>(buf.size(), bytes - at), static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    EVP_DigestUpdate(sha, buf.data(), static_cast<size_t>(n));
+    at += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<record_error> recorder_pool::recover(const std::string& path, int complexity, completion_handler on_done) {
+  if (stopping_.load()) return record_error{errc::pool_stopped, "recorder pool is shutting down"};
+  const std::string pcm = path + ".pcm", from_path = path + ".pcm.from";
+  uint64_t from = 0;
+  uint32_t rate = 0;
+  if (!read_spill_start(from_path, from, rate) || (rate != 8000 && rate != 16000 && rate != 48000))
+    return record_error{errc::bad_argument, from_path + " is missing or unreadable: where the spill starts is unknown"};
+  struct stat st {};
+  if (::stat(pcm.c_str(), &st) != 0) return record_error{errc::cannot_open, "cannot read " + pcm + ": " + errno_text(errno)};
+  const size_t frame = rate / frames_per_second;
+  const uint64_t spilled = static_cast<uint64_t>(st.st_size) / (2 * frame * sizeof(int16_t));  // a torn last frame goes
+  ogg_opus_scan scan = scan_ogg_opus(path);
+  if (!scan.error.empty()) return record_error{errc::cannot_open, scan.error};
+
+  recording_options o;
+  o.path = path;
+  o.sample_rate = rate;
+  o.complexity = std::clamp(complexity, 0, 10);
+  o.queue_frames = 1;
+  o.on_done = std::move(on_done);
+  auto& t = *threads_[next_thread_.fetch_add(1, std::memory_order_relaxed) % threads_.size()];
+  auto state = std::make_shared<detail::recording_state>(std::move(o), frame, 1, t.bell);
+  auto& r = *state;
+  const int64_t frame_48k = static_cast<int64_t>(frame) * (48000 / rate);
+  uint64_t encoded = 0;  // of the spilled frames, those already in the file
+  if (scan.has_head && scan.eos) {
+    // Finished before the crash; only the spill files were still there.
+    recording_result result;
+    result.path = path;
+    result.duration_ms = static_cast<uint64_t>(std::max<int64_t>(0, scan.last_granule - scan.pre_skip) / 48);
+    result.bytes = scan.file_bytes;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    EVP_MD_CTX* sha = nullptr;
+    const bool hashed = fd >= 0 && hash_prefix(fd, scan.file_bytes, sha);
+    if (fd >= 0) ::close(fd);
+    if (!hashed) {
+      if (sha) EVP_MD_CTX_free(sha);
+      return record_error{errc::cannot_open, "cannot read " + path + ": " + errno_text(errno)};
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(sha, digest, &len);
+    EVP_MD_CTX_free(sha);
+    static constexpr char hex[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < len; ++i) (result.sha256 += hex[digest[i] >> 4]) += hex[digest[i] & 0xf];
+    ::unlink(pcm.c_str());
+    ::unlink(from_path.c_str());
+    if (r.options.on_done) r.options.on_done(result);
+    return std::nullopt;
+  }
+  if (scan.has_head) {
+    // Continue the stream after its last whole page, with encoders of our own (theirs
+    // died with the process: a few ms of the encoder's warm-up at the seam).
+    const auto in_file = static_cast<uint64_t>(scan.last_granule / frame_48k);
+    if (in_file < from)
+      return record_error{errc::cannot_open, path + " ends before its spill starts (frame " +
+                                                 std::to_string(in_file) + " of " + std::to_string(from) + ")"};
+    encoded = std::min(in_file - from, spilled);
+    r.fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (r.fd < 0 || ::ftruncate(r.fd, static_cast<off_t>(scan.good_bytes)) != 0 ||
+        ::lseek(r.fd, 0, SEEK_END) < 0 || !hash_prefix(r.fd, scan.good_bytes, r.sha))
+      return record_error{errc::cannot_open, "cannot continue " + path + ": " + errno_text(errno)};
+    if (!detail::make_encoders(r)) return r.error;
+    r.pre_skip = scan.pre_skip;  // what the file's header says
+    if (ogg_stream_init(&r.ogg, static_cast<int>(scan.serial)) != 0)
+      return record_error{errc::encoder, "libogg: cannot start a stream"};
+    r.ogg_open = true;
+    r.ogg.pageno = static_cast<long>(scan.last_pageno + 1);
+    r.packetno = 2 + static_cast<int64_t>(in_file);
+    r.granule = r.page_granule = scan.last_granule;
+    r.samples_written = in_file * frame;
+    r.bytes = scan.good_bytes;
+    r.started = true;
+  } else {
+    // Spilled from its start: no audio page was written (maybe not even the file).
+    if (from != 0)
+      return record_error{errc::cannot_open, path + " lost its first " + std::to_string(from) + " frames"};
+    if (scan.exists) ::unlink(path.c_str());  // headers at most; start() writes them again
+  }
+  r.spilling = true;
+  r.drained = true;
+  r.closing.store(true, std::memory_order_release);
+  r.spilled = spilled;
+  r.unspilled = encoded;
+  r.spilled_total = spilled - encoded;
+  active_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lk(t.bell->m);
+    if (t.bell->stop) {
+      active_.fetch_sub(1, std::memory_order_relaxed);
+      return record_error{errc::pool_stopped, "recorder pool is shutting down"};
+    }
+    t.bell->incoming.push_back(state);
+    t.bell->pending = true;
+  }
+  t.bell->cv.notify_one();
+  return std::nullopt;
 }
 
 }  // namespace hotline::record

@@ -17,11 +17,12 @@
 //   it (`<path>.pcm`, raw 16-bit little-endian, caller/agent interleaved, at the call's
 //   rate), which costs a copy and a write instead of two encodes. The thread encodes spilled
 //   audio, oldest recording first, whenever its rings are drained; a recording that has
-//   caught up is encoded live again. The file is the same, frame for frame, as if encoded
-//   live; only its completion comes later (after the call, at a peak). Memory stays
-//   bounded (a closed recording waiting to be encoded holds no ring and no descriptor);
-//   the backlog is on disk (32 kB/s of call at 8 kHz) until encoded. A process killed
-//   meanwhile leaves the spill file with the audio not yet encoded.
+//   caught up is encoded live again. The file holds the same packets as if encoded live
+//   (a spill only starts a new Ogg page); only its completion comes later (at a peak).
+//   Memory stays bounded (a closed recording waiting to be encoded holds no ring and no
+//   descriptor); the backlog is on disk (32 kB/s of call at 8 kHz) until encoded. A
+//   process killed meanwhile leaves the spill file with the audio not yet encoded, and
+//   `<path>.pcm.from` saying where it starts: the next start finishes it (recover()).
 //   `recording_result.frames_spilled` says how much went that way.
 // - `open` is not for the media thread: it allocates the ring (no file I/O; the pool
 //   creates the file). Call it from the thread that sets the call up.
@@ -162,6 +163,14 @@ class recorder_pool {
   recorder_pool& operator=(const recorder_pool&) = delete;
 
   std::variant<std::unique_ptr<recording>, record_error> open(recording_options options);
+
+  // After a crash: finishes the recording at `path` whose audio waits in the spill file it
+  // left (`<path>.pcm`, and `<path>.pcm.from`: where the spill starts). The Ogg file is
+  // continued after its last whole page (a page the crash cut short goes) with the spilled
+  // frames it lacks, then ended; the spill files are removed. `on_done` runs once, on a
+  // pool thread (at once, on this one, when the file had been finished and only the spill
+  // files were left), with the file's length and checksum. An error changes nothing.
+  std::optional<record_error> recover(const std::string& path, int complexity, completion_handler on_done);
 
   // Recordings opened and not yet completed.
   size_t active() const noexcept { return active_.load(std::memory_order_relaxed); }

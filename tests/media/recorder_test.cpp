@@ -369,7 +369,10 @@ std::pair<std::vector<int16_t>, std::vector<int16_t>> conversation(const test::t
 // When the pool falls behind, recordings go through a spill file and are encoded later:
 // the file must be the one live encoding makes, byte for byte (same path, so the same Ogg
 // serial), and nothing may be left beside it.
-TEST(recorder, a_recording_spilled_and_encoded_later_is_the_file_live_encoding_makes) {
+// The same packets: the spill path encodes every frame as live encoding would (the same
+// encoder, in order), so the files decode to the same samples. Not the same bytes: a
+// spill starts a new Ogg page, so that a crash while spilling loses no frame before it.
+TEST(recorder, a_recording_spilled_and_encoded_later_decodes_as_the_live_one) {
   test::temp_dir dir;
   auto [left, right] = conversation(dir);
   ASSERT_GT(left.size(), 160u * 100) << "espeak-ng is needed (deploy/install-deps.sh)";
@@ -380,6 +383,8 @@ TEST(recorder, a_recording_spilled_and_encoded_later_is_the_file_live_encoding_m
   ASSERT_TRUE(live && !live->error);
   EXPECT_EQ(live->frames_spilled, 0u);
   const std::string live_bytes = file_bytes(path);
+  auto live_audio = test::decode_recording(path, dir.path(), 8000);
+  ASSERT_TRUE(live_audio);
   std::filesystem::rename(path, dir.sub("live.opus"));
 
   // Everything queued spills (spill_lag 0): written at once, the call is spilled from its
@@ -396,9 +401,13 @@ TEST(recorder, a_recording_spilled_and_encoded_later_is_the_file_live_encoding_m
     EXPECT_GT(spilled->frames_spilled, left.size() / 160 / 2);
     EXPECT_EQ(spilled->duration_ms, live->duration_ms);
     EXPECT_EQ(spilled->silent_frames, live->silent_frames);
-    EXPECT_EQ(spilled->sha256, live->sha256);
-    EXPECT_TRUE(file_bytes(path) == live_bytes) << "the spilled recording differs from the live one";
+    EXPECT_EQ(spilled->sha256, test::file_sha256(path));
+    auto audio = test::decode_recording(path, dir.path(), 8000);
+    ASSERT_TRUE(audio);
+    EXPECT_TRUE(audio->left == live_audio->left && audio->right == live_audio->right)
+        << "the spilled recording sounds different from the live one";
     EXPECT_FALSE(std::filesystem::exists(path + ".pcm")) << "the spill file was left behind";
+    EXPECT_FALSE(std::filesystem::exists(path + ".pcm.from"));
     std::filesystem::remove(path);
   }
 
@@ -495,6 +504,84 @@ TEST(recorder, sigkill_mid_call_leaves_a_playable_file) {
   ASSERT_TRUE(d) << "opusdec cannot play the file a killed process left";
   EXPECT_GE(d->left.size(), 2u * 8000u) << "less than 2 s survived";
   expect_caller_left_agent_right(*d, 8000);
+}
+
+// The pool is behind (every frame spills, none is encoded back) when the process is
+// killed: the Ogg file holds the call's first moments, the spill file the rest. recover()
+// in the next process makes it one whole file and removes the spill files.
+TEST(recorder, a_spill_left_by_sigkill_is_finished_by_the_next_process) {
+  test::temp_dir dir;
+  const std::string path = dir.sub("spilled.opus");
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    record::pool_config config;
+    config.spill_lag = 0;                                  // everything queued spills...
+    config.catch_up_slice = std::chrono::milliseconds(0);  // ...and waits for the pool's stop
+    config.poll_interval = std::chrono::milliseconds(20);
+    record::recorder_pool pool(config);
+    record::recording_options o;
+    o.path = path;
+    auto opened = pool.open(o);
+    if (!std::holds_alternative<std::unique_ptr<recording>>(opened)) ::_exit(2);
+    auto& rec = *std::get<std::unique_ptr<recording>>(opened);
+    auto tick = std::chrono::steady_clock::now();
+    for (size_t frame = 0;; ++frame) {
+      auto caller = test::sine(440, 8000, 160, frame * 160);
+      auto agent = test::sine(1000, 8000, 160, frame * 160);
+      rec.write(caller, agent);
+      if (frame == 150) {  // 3 s of call
+        char c = 'x';
+        if (::write(fds[1], &c, 1) != 1) ::_exit(3);
+      }
+      tick += std::chrono::milliseconds(5);  // 4x real time: the spill grows fast
+      std::this_thread::sleep_until(tick);
+    }
+  }
+  ::close(fds[1]);
+  pollfd p{fds[0], POLLIN, 0};
+  const int ready = ::poll(&p, 1, 20000);
+  char c = 0;
+  const bool three_seconds = ready == 1 && ::read(fds[0], &c, 1) == 1;
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(fds[0]);
+  ASSERT_TRUE(three_seconds) << "the recording child did not get to 3 s";
+  ASSERT_TRUE(std::filesystem::exists(path + ".pcm")) << "the child never spilled";
+  ASSERT_TRUE(std::filesystem::exists(path + ".pcm.from"));
+  const auto spilled_bytes = std::filesystem::file_size(path + ".pcm");
+  ASSERT_GT(spilled_bytes, 100u * 640u) << "less than 2 s in the spill file";
+
+  completions done;
+  {
+    record::recorder_pool pool;
+    EXPECT_FALSE(pool.recover(path, 1, done.handler()));
+    auto r = done.wait();
+    ASSERT_TRUE(r);
+    ASSERT_FALSE(r->error) << r->error->message;
+    // Every spilled frame is in the file, after the frames encoded before the spill.
+    EXPECT_GE(r->duration_ms, spilled_bytes / 640 * 20);
+    EXPECT_EQ(r->frames_spilled, spilled_bytes / 640);
+    EXPECT_EQ(r->bytes, std::filesystem::file_size(path));
+    EXPECT_EQ(r->sha256, test::file_sha256(path));
+    EXPECT_FALSE(std::filesystem::exists(path + ".pcm"));
+    EXPECT_FALSE(std::filesystem::exists(path + ".pcm.from"));
+    EXPECT_EQ(test::run_tool({"opusinfo", path}), 0);
+    auto d = test::decode_recording(path, dir.path(), 8000);
+    ASSERT_TRUE(d) << "opusdec cannot play the recovered file";
+    EXPECT_NEAR(static_cast<double>(d->left.size()), static_cast<double>(r->duration_ms) * 8, 8);
+    expect_caller_left_agent_right(*d, 8000);
+  }
+  // Nothing left to recover: a clear error, and the file is untouched.
+  const std::string before = file_bytes(path);
+  auto again = record::recorder_pool().recover(path, 1, done.handler());
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->message.find(".pcm.from"), std::string::npos) << again->message;
+  EXPECT_TRUE(file_bytes(path) == before);
 }
 
 TEST(recorder, closing_the_pool_finishes_open_recordings) {
