@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "actors/call/internal.hpp"
+#include "actors/call/recording_recovery.hpp"
 #include "storage/keys.hpp"
 #include "storage/record.hpp"
 #include "actors/runtime/log.hpp"
@@ -413,6 +414,7 @@ std::unique_ptr<center> make_center(center_deps& deps, center_options options, s
     auto pc = ctx->options.recorder;
     if (pc.threads == 0) pc.threads = std::max(1u, std::thread::hardware_concurrency());
     pool = std::make_unique<record::recorder_pool>(pc);
+    recover_recordings(ctx->options.recordings_dir, ctx->options.record_complexity, *pool, ctx->env, ctx->writer);
   }
   return std::make_unique<center_impl>(std::move(ctx), std::move(pool));
 }

@@ -860,6 +860,8 @@ std::optional<record_error> recorder_pool::recover(const std::string& path, int 
     if (ogg_stream_init(&r.ogg, static_cast<int>(scan.serial)) != 0)
       return record_error{errc::encoder, "libogg: cannot start a stream"};
     r.ogg_open = true;
+    // Mid-stream: libogg would otherwise open with a "beginning of stream" page.
+    r.ogg.b_o_s = 1;
     r.ogg.pageno = static_cast<long>(scan.last_pageno + 1);
     r.packetno = 2 + static_cast<int64_t>(in_file);
     r.granule = r.page_granule = scan.last_granule;

@@ -519,8 +519,7 @@ TEST(recorder, a_spill_left_by_sigkill_is_finished_by_the_next_process) {
   if (child == 0) {
     ::close(fds[0]);
     record::pool_config config;
-    config.spill_lag = 0;                                  // everything queued spills...
-    config.catch_up_slice = std::chrono::milliseconds(0);  // ...and waits for the pool's stop
+    config.catch_up_slice = std::chrono::milliseconds(0);  // spilled audio waits for the pool's stop
     config.poll_interval = std::chrono::milliseconds(20);
     record::recorder_pool pool(config);
     record::recording_options o;
@@ -533,11 +532,12 @@ TEST(recorder, a_spill_left_by_sigkill_is_finished_by_the_next_process) {
       auto caller = test::sine(440, 8000, 160, frame * 160);
       auto agent = test::sine(1000, 8000, 160, frame * 160);
       rec.write(caller, agent);
-      if (frame == 150) {  // 3 s of call
+      if (frame == 350) {  // 7 s of call, 2 s of it spilled
         char c = 'x';
         if (::write(fds[1], &c, 1) != 1) ::_exit(3);
       }
-      tick += std::chrono::milliseconds(5);  // 4x real time: the spill grows fast
+      // 4x real time, but frames 100-199 at once: the ring lags past spill_lag, it spills.
+      tick += std::chrono::milliseconds(frame >= 100 && frame < 200 ? 0 : 5);
       std::this_thread::sleep_until(tick);
     }
   }
@@ -550,11 +550,21 @@ TEST(recorder, a_spill_left_by_sigkill_is_finished_by_the_next_process) {
   int status = 0;
   ::waitpid(child, &status, 0);
   ::close(fds[0]);
-  ASSERT_TRUE(three_seconds) << "the recording child did not get to 3 s";
+  ASSERT_TRUE(three_seconds) << "the recording child did not get to 7 s";
   ASSERT_TRUE(std::filesystem::exists(path + ".pcm")) << "the child never spilled";
   ASSERT_TRUE(std::filesystem::exists(path + ".pcm.from"));
   const auto spilled_bytes = std::filesystem::file_size(path + ".pcm");
   ASSERT_GT(spilled_bytes, 100u * 640u) << "less than 2 s in the spill file";
+  // Where the spill starts: the frames the Ogg file holds (in whole pages) before it.
+  uint64_t before_spill = 0;
+  {
+    std::ifstream from(path + ".pcm.from");
+    std::string word;
+    while (from >> word && word != "frame") {
+    }
+    from >> before_spill;
+  }
+  EXPECT_GE(before_spill, 50u) << "the call spilled from its start; the Ogg file should hold its first frames";
 
   completions done;
   {
@@ -564,7 +574,7 @@ TEST(recorder, a_spill_left_by_sigkill_is_finished_by_the_next_process) {
     ASSERT_TRUE(r);
     ASSERT_FALSE(r->error) << r->error->message;
     // Every spilled frame is in the file, after the frames encoded before the spill.
-    EXPECT_GE(r->duration_ms, spilled_bytes / 640 * 20);
+    EXPECT_EQ(r->duration_ms, (before_spill + spilled_bytes / 640) * 20);
     EXPECT_EQ(r->frames_spilled, spilled_bytes / 640);
     EXPECT_EQ(r->bytes, std::filesystem::file_size(path));
     EXPECT_EQ(r->sha256, test::file_sha256(path));
