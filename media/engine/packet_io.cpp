@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -147,7 +146,6 @@ class uring_io final : public packet_io {
         io_uring_cq_advance(&ring_, seen);
         quiet = seen ? 0 : quiet + 1;
       }
-      if (fixed_files_) io_uring_unregister_files(&ring_);  // waits until no request uses them
       io_uring_queue_exit(&ring_);
     }
     if (buf_ring_) munmap(buf_ring_, buf_ring_bytes());
@@ -183,10 +181,6 @@ class uring_io final : public packet_io {
     for (unsigned i = 0; i < buffer_count_; ++i) give_back(static_cast<uint16_t>(i));
     publish_buffers();
 
-    rlimit files{};
-    getrlimit(RLIMIT_NOFILE, &files);
-    const unsigned want = static_cast<unsigned>(std::min<rlim_t>(files.rlim_cur, 32768));
-    if (want && io_uring_register_files_sparse(&ring_, want) == 0) fixed_files_ = want;
     receive_template_.msg_namelen = sizeof(sockaddr_storage);
     receive_template_.msg_controllen = CMSG_SPACE(sizeof(timespec));
     wake_fd_ = wake_fd;
@@ -200,22 +194,16 @@ class uring_io final : public packet_io {
   const char* name() const override { return "io_uring"; }
 
   void watch(socket_ref& ref, int fd) override {
-    uint32_t index;
-    if (!free_slots_.empty()) {
-      index = free_slots_.back();
-      free_slots_.pop_back();
-    } else {
-      index = static_cast<uint32_t>(slots_.size());
-      slots_.emplace_back();
-    }
+    const uint32_t index = take(free_slots_, slots_);
     slot& s = slots_[index];
     s.ref = &ref;
     s.fd = fd;
     ref.io_slot = index;
     int on = 1;  // the arrival time: datagrams are read at the tick, not as they come
     setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
-    // A registered file spares the kernel a file lookup and reference per operation.
-    s.fixed = index < fixed_files_ && io_uring_register_files_update(&ring_, index, &fd, 1) == 1;
+    // No registered (fixed) files: before 6.13 the kernel lets go of a file taken out of
+    // the table only once every request issued before that is done, and the other
+    // sockets' multishot receives never are: closed calls' ports would stay bound.
     arm_receive(index);
   }
 
@@ -225,11 +213,6 @@ class uring_io final : public packet_io {
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_cancel64(sqe, make_data(kind::receive, s.gen, ref.io_slot), 0);
     io_uring_sqe_set_data64(sqe, make_data(kind::control, 0, cancel_done));
-    if (s.fixed) {
-      int none = -1;
-      io_uring_register_files_update(&ring_, ref.io_slot, &none, 1);
-      s.fixed = false;
-    }
     // The ring holds the socket until the receive is cancelled and its completion run
     // (deferred task work runs only when asked): do both now, so the port is free when
     // the caller closes the fd.
@@ -243,18 +226,11 @@ class uring_io final : public packet_io {
 
   bool send(socket_ref& from, std::span<const std::byte> packet, const sockaddr_storage& to,
             socklen_t to_len) override {
-    if (packet.size() > sizeof(send_slot::data) || from.io_slot >= slots_.size() || !slots_[from.io_slot].ref) {
-      ++send_errors_;
+    if (packet.size() > sizeof(send_slot::data) || from.io_slot >= slots_.size() || slots_[from.io_slot].ref != &from) {
+      ++send_errors_;  // too large, or a socket this io does not watch
       return false;
     }
-    uint32_t index;
-    if (!free_sends_.empty()) {
-      index = free_sends_.back();
-      free_sends_.pop_back();
-    } else {
-      index = static_cast<uint32_t>(sends_.size());
-      sends_.emplace_back();
-    }
+    const uint32_t index = take(free_sends_, sends_);
     send_slot& s = sends_[index];
     std::memcpy(s.data, packet.data(), packet.size());
     std::memcpy(&s.to, &to, to_len);
@@ -288,12 +264,11 @@ class uring_io final : public packet_io {
     // A tick that came due while the last one ran is not waited for: the timerfd's time
     // "left" is then to the expiry after it, and sleeping that long would put every other
     // tick a whole period late.
-    int64_t sleep_ns = 0;
-    if (pollfd due_now{timer_fd_, POLLIN, 0}; ::poll(&due_now, 1, 0) == 0) {
-      itimerspec left{};
-      timerfd_gettime(timer_fd_, &left);
-      sleep_ns = static_cast<int64_t>(left.it_value.tv_sec) * 1'000'000'000 + left.it_value.tv_nsec;
-    }
+    // (The time left first: an expiry between the two calls then shows in the poll.)
+    itimerspec left{};
+    timerfd_gettime(timer_fd_, &left);
+    int64_t sleep_ns = static_cast<int64_t>(left.it_value.tv_sec) * 1'000'000'000 + left.it_value.tv_nsec;
+    if (pollfd due_now{timer_fd_, POLLIN, 0}; ::poll(&due_now, 1, 0) != 0) sleep_ns = 0;
     const int64_t deadline = mono_ns() + sleep_ns;
     int r = 0;
     if (sleep_ns > 0) {
@@ -349,24 +324,27 @@ class uring_io final : public packet_io {
     socket_ref* ref = nullptr;
     int fd = -1;
     uint32_t gen = 0;
-    bool fixed = false;  // registered at the slot's index
   };
 
-  void set_file(io_uring_sqe* sqe, uint32_t index) {
-    const slot& s = slots_[index];
-    if (s.fixed) {
-      sqe->fd = static_cast<int>(index);
-      sqe->flags |= IOSQE_FIXED_FILE;
-    } else {
-      sqe->fd = s.fd;
-    }
-  }
+  void set_file(io_uring_sqe* sqe, uint32_t index) { sqe->fd = slots_[index].fd; }
   struct send_slot {
     std::byte data[2048];
     sockaddr_storage to;
     iovec iov;
     msghdr msg;
   };
+
+  // A free entry's index, or a new entry's at the end.
+  template <typename Entries>
+  static uint32_t take(std::vector<uint32_t>& free, Entries& entries) {
+    if (free.empty()) {
+      entries.emplace_back();
+      return static_cast<uint32_t>(entries.size() - 1);
+    }
+    const uint32_t index = free.back();
+    free.pop_back();
+    return index;
+  }
 
   size_t buf_ring_bytes() const { return sizeof(io_uring_buf) * buffer_count_; }
   std::byte* buffer(uint16_t id) { return buffers_.data() + static_cast<size_t>(id) * buffer_size; }
@@ -515,7 +493,6 @@ class uring_io final : public packet_io {
   msghdr receive_template_{};
   int wake_fd_ = -1, timer_fd_ = -1;
   int64_t real_to_mono_ns_ = 0;  // this round's CLOCK_MONOTONIC - CLOCK_REALTIME
-  unsigned fixed_files_ = 0;       // registered file table size (sockets beyond: plain fds)
   bool send_with_address_ = true;  // IORING_OP_SEND takes a destination (6.6+); else sendmsg
   std::vector<slot> slots_;
   std::vector<uint32_t> free_slots_, rearm_;

@@ -516,6 +516,36 @@ void session::update_vad(leg& l) {
   l.vad.update(v);
 }
 
+// Recording (N-42): what each party said, caller left, agent right (or whoever took the
+// call over by transfer, N-11). The pool encodes, unless a side is already Opus here: the
+// agent's own packet as received, and the caller's voice as encoded for the agent when
+// the agent hears the caller alone (bridge or listen; not whisper or barge, not during a
+// prompt to the agent). That spares the pool both encodes of an Opus agent's call.
+void session::record_frame(bool agent_hears_caller_alone) {
+  if (!recording_) return;
+  leg* c = legs_[0].get();
+  const size_t ai = legs_[1] && legs_[1]->configured ? 1 : 2;
+  leg* a = legs_[ai].get();
+  std::span<const std::byte> caller_opus, agent_opus;
+  if (a && a->configured && a->codec && a->codec->codec() == codec::kind::opus) {
+    if (a->encoded_len && c && c->has_input && agent_hears_caller_alone)
+      caller_opus = std::span<const std::byte>(a->encoded.data(), a->encoded_len);
+    if (a->has_frame && a->has_input) {
+      if (!a->rx_frame.lost && !a->rx_frame.payload.empty()) {
+        agent_opus = a->rx_frame.payload;
+        a->last_toc = static_cast<std::byte>(std::to_integer<unsigned>(a->rx_frame.payload[0]) & ~3u);
+      } else if (a->last_toc != std::byte{0}) {
+        // Lost: the TOC byte alone, a lost frame to the player's decoder, which conceals
+        // it from the phone's own stream as the agent's listener heard it concealed.
+        agent_opus = std::span<const std::byte>(&a->last_toc, 1);
+      }
+    }
+  }
+  recording_->write(c && c->has_input ? std::span<const int16_t>(c->in_pcm) : std::span<const int16_t>(),
+                    a && a->has_input ? std::span<const int16_t>(a->in_pcm) : std::span<const int16_t>(),
+                    caller_opus, agent_opus);
+}
+
 void session::tick(int64_t now_ns, engine_stats& stats) {
   std::array<std::span<const int16_t>, mix::max_legs> inputs{};
   std::array<std::span<int16_t>, mix::max_legs> outputs{};
@@ -523,6 +553,7 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
   for (auto& lp : legs_) {
     if (!lp) continue;
     lp->has_input = false;
+    lp->encoded_len = 0;
     lp->has_frame = lp->configured && lp->expects && lp->jitter && lp->jitter->pop(lp->rx_frame);
   }
   // 2. G.711 pass-through where a leg hears just one other on the same codec.
@@ -554,14 +585,6 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
     if (l->has_input) inputs[i] = l->in_pcm;
     if (mixes(*l)) outputs[i] = l->out_pcm;  // else empty: the mixer skips it
   }
-  // Recording (N-42): what each party said, caller left, agent right (or whoever took the
-  // call over by transfer, N-11); the pool encodes.
-  if (recording_) {
-    leg* c = legs_[0].get();
-    leg* a = legs_[1] && legs_[1]->configured ? legs_[1].get() : legs_[2].get();
-    recording_->write(c && c->has_input ? std::span<const int16_t>(c->in_pcm) : std::span<const int16_t>(),
-                      a && a->has_input ? std::span<const int16_t>(a->in_pcm) : std::span<const int16_t>());
-  }
   // 4. Playback (prompt, announcement, hold music).
   bool playback_ended = false;
   if (clip_) {
@@ -580,7 +603,10 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
     inputs[mix::playback] = playback_pcm_;
     if (!loop_ && clip_pos_ >= clip_->samples.size()) playback_ended = true;
   }
-  // 5. Mix: who hears whom.
+  // 5. Mix: who hears whom. (Asked before: mix() ends a ramp, and the frame it makes
+  //    still carries the ramp, e.g. a whisper fading out.)
+  const size_t recorded_agent = legs_[1] && legs_[1]->configured ? 1 : 2;
+  const bool agent_hears_caller_alone = recording_ && mixer_.sole_unity_source(recorded_agent) == size_t{0};
   mixer_.mix(inputs, outputs);
   // 6. Send each leg its frame (or the DTMF event it is sending).
   for (size_t i = 0; i < max_call_legs; ++i) {
@@ -614,12 +640,13 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
       l->marker_next = false;
       continue;
     }
-    std::array<std::byte, 512> payload;
-    size_t n = l->codec->encode(l->out_pcm, payload);
+    size_t n = l->codec->encode(l->out_pcm, l->encoded);
     if (!n) continue;
-    send_rtp(*l, std::span<const std::byte>(payload.data(), n), l->payload_type, l->marker_next, ts, stats);
+    l->encoded_len = n;
+    send_rtp(*l, std::span<const std::byte>(l->encoded.data(), n), l->payload_type, l->marker_next, ts, stats);
     l->marker_next = false;
   }
+  record_frame(agent_hears_caller_alone);
   // 7. Conversation measures while caller and agent are both up (N-41, N-06).
   leg* caller = legs_[0].get();
   leg* agent = legs_[1].get();

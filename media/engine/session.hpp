@@ -95,6 +95,10 @@ struct leg {
   int forward_from = -1;
   std::vector<std::byte> undecoded;
   bool decoder_behind = false;  // `undecoded` is newer than what the codec last decoded
+  // The audio payload encoded for this leg this tick (0: none: DTMF, forwarded, not sent).
+  std::array<std::byte, 512> encoded{};
+  size_t encoded_len = 0;
+  std::byte last_toc{};  // of the last Opus packet received (0: none yet)
 };
 
 class session {
@@ -144,6 +148,7 @@ class session {
   void decode_frame(leg& l);
   void update_vad(leg& l);
   bool mixes(const leg& l) const;  // sends audio made by the mixer this tick
+  void record_frame(bool agent_hears_caller_alone);
   static constexpr size_t vad_samples = 40;  // per frame, whatever the mix rate
   leg_report report(const leg& l) const;
 

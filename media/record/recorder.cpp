@@ -69,6 +69,8 @@ struct recording_state {
         capacity(capacity),
         ring(capacity * 2 * frame),
         gap_before(capacity),
+        packets(capacity * 2 * recording::max_packet_bytes),
+        packet_len(capacity * 2),
         silence(2 * frame),
         bell(std::move(w)) {}
 
@@ -79,6 +81,9 @@ struct recording_state {
   // ---- the SPSC ring: the producer owns tail, the consumer head -----------------------
   std::vector<int16_t> ring;         // capacity frames, interleaved L/R
   std::vector<uint32_t> gap_before;  // frames dropped just before each slot
+  // Per slot and side, an Opus packet the producer already had (recording::write); 0: none.
+  std::vector<unsigned char> packets;  // capacity * 2 * recording::max_packet_bytes
+  std::vector<uint16_t> packet_len;    // capacity * 2
   alignas(64) std::atomic<uint64_t> head{0};
   alignas(64) std::atomic<uint64_t> tail{0};
   std::atomic<uint64_t> dropped{0};
@@ -100,6 +105,7 @@ struct recording_state {
   std::array<OpusEncoder*, 2> enc{};
   std::array<uint32_t, 2> silent_run{};   // frames each side has been silent
   std::array<unsigned char, 2> toc{};     // each side's last TOC byte (for its skipped frames)
+  std::array<bool, 2> given_last{};       // each side's last frame came encoded (recording::write)
   uint64_t frames_skipped = 0;            // side-frames not encoded (silence)
   std::vector<int16_t> mono = std::vector<int16_t>(frame_samples);
   ogg_stream_state ogg{};
@@ -292,9 +298,45 @@ void start(recording_state& r) {
   write_pages(r, true);
 }
 
+// A one-frame packet as code 0 (the framing encode_frame builds on); notes its TOC for
+// the side's skipped frames. Returns the length, or < 0 if it is not one frame.
+int normalize_packet(recording_state& r, size_t side, unsigned char* out, int n) {
+  if (n > 1 && (out[0] & 3) != 0) {  // code 1-3 around a single frame
+    unsigned char toc = 0;
+    const unsigned char* frames[48];
+    opus_int16 sizes[48];
+    if (opus_packet_parse(out, n, &toc, frames, sizes, nullptr) != 1) return OPUS_INTERNAL_ERROR;
+    std::memmove(out + 1, frames[0], static_cast<size_t>(sizes[0]));
+    out[0] = static_cast<unsigned char>(toc & ~3);
+    n = 1 + sizes[0];
+  }
+  r.toc[side] = static_cast<unsigned char>(out[0] & ~3);
+  return n;
+}
+
 // One side's 20 ms into `out`: its Opus packet, or the TOC byte alone once the side has
 // been silent past the hang-over. Returns the length, or < 0 on an encoder error.
-int encode_side(recording_state& r, size_t side, const int16_t* interleaved, unsigned char* out, int room) {
+int encode_side(recording_state& r, size_t side, const int16_t* interleaved, unsigned char* out, int room,
+                std::span<const unsigned char> given) {
+  // One 20 ms frame the producer had encoded already: stored as it is (as code 0 below).
+  // Anything else (several frames, not 20 ms, malformed: a phone's packet is network
+  // input) is encoded from the PCM instead.
+  if (!given.empty() && static_cast<int>(given.size()) <= room &&
+      opus_packet_get_nb_frames(given.data(), static_cast<opus_int32>(given.size())) == 1 &&
+      opus_packet_get_samples_per_frame(given.data(), 48000) == 960) {
+    std::memcpy(out, given.data(), given.size());
+    const int n = normalize_packet(r, side, out, static_cast<int>(given.size()));
+    if (n > 0) {
+      r.silent_run[side] = 0;
+      r.given_last[side] = true;
+      return n;
+    }
+  }
+  // Back from packets given to our own encoder: its history is stale; start it afresh.
+  if (r.given_last[side]) {
+    opus_encoder_ctl(r.enc[side], OPUS_RESET_STATE);
+    r.given_last[side] = false;
+  }
   auto& mono = r.mono;
   int peak = 0;
   for (size_t i = 0; i < r.frame_samples; ++i) {
@@ -310,27 +352,18 @@ int encode_side(recording_state& r, size_t side, const int16_t* interleaved, uns
   }
   int n = opus_encode(r.enc[side], mono.data(), static_cast<int>(r.frame_samples), out, room);
   if (n < 1) return n < 0 ? n : OPUS_INTERNAL_ERROR;
-  if (n > 1 && (out[0] & 3) != 0) {  // more than one frame: only 20 ms frames are encoded here
-    unsigned char toc = 0;
-    const unsigned char* frames[48];
-    opus_int16 sizes[48];
-    if (opus_packet_parse(out, n, &toc, frames, sizes, nullptr) != 1) return OPUS_INTERNAL_ERROR;
-    std::memmove(out + 1, frames[0], static_cast<size_t>(sizes[0]));
-    out[0] = static_cast<unsigned char>(toc & ~3);
-    n = 1 + sizes[0];
-  }
-  r.toc[side] = static_cast<unsigned char>(out[0] & ~3);
-  return n;
+  return normalize_packet(r, side, out, n);
 }
 
 // One 20 ms frame into the stream; a page is cut every page_interval_48k.
-bool encode_frame(recording_state& r, const int16_t* interleaved, bool last, int64_t end_granule) {
+bool encode_frame(recording_state& r, const int16_t* interleaved, bool last, int64_t end_granule,
+                  std::span<const unsigned char> left_given = {}, std::span<const unsigned char> right_given = {}) {
   // The right side's packet as is, after the left's in self-delimited form: the TOC, the
   // frame's length (one byte below 252, else two), the frame. Both are code-0 packets.
   unsigned char* buf = r.packet.data();
   const int half = static_cast<int>(r.packet.size() / 2) - 2;  // room for the length bytes
-  int left = encode_side(r, 0, interleaved, buf, half);
-  int right = left < 0 ? left : encode_side(r, 1, interleaved, buf + half, half);
+  int left = encode_side(r, 0, interleaved, buf, half, left_given);
+  int right = left < 0 ? left : encode_side(r, 1, interleaved, buf + half, half, right_given);
   if (left < 0 || right < 0) {
     r.fail(errc::encoder, "libopus encode: " + opus_text(left < 0 ? left : right));
     return false;
@@ -355,9 +388,10 @@ bool encode_frame(recording_state& r, const int16_t* interleaved, bool last, int
   return !r.error;
 }
 
-void encode(recording_state& r, const int16_t* interleaved) {
+void encode(recording_state& r, const int16_t* interleaved, std::span<const unsigned char> left_given = {},
+            std::span<const unsigned char> right_given = {}) {
   if (r.error || !r.enc[0]) return;
-  if (encode_frame(r, interleaved, false, 0)) r.samples_written += r.frame_samples;
+  if (encode_frame(r, interleaved, false, 0, left_given, right_given)) r.samples_written += r.frame_samples;
 }
 
 void encode_silence(recording_state& r, uint32_t frames) {
@@ -421,6 +455,10 @@ recording_result finish(recording_state& r) {
 // encoded before it) and at what rate, for recorder_pool::recover after a crash. The Ogg
 // file gets a page boundary there, so every frame before the spill is in a whole page.
 bool try_spill(recording_state& r) {
+  if (r.ogg_open && !r.error) {  // first, so the spill files never promise frames not on disk
+    write_pages(r, true);
+    r.page_granule = r.granule;
+  }
   const uint64_t from = r.samples_written / r.frame_samples;
   int side = ::open(r.spill_start_path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (side < 0) return false;
@@ -432,10 +470,6 @@ bool try_spill(recording_state& r) {
   if (r.spill_fd < 0) {
     ::unlink(r.spill_start_path().c_str());
     return false;
-  }
-  if (r.ogg_open && !r.error) {
-    write_pages(r, true);
-    r.page_granule = r.granule;
   }
   return true;
 }
@@ -544,7 +578,9 @@ bool service(recording_state& r, bool stopping, bool behind, size_t spill_lag) {
         spill_frames(r, frame, 1);
       } else {
         encode_silence(r, r.gap_before[slot]);
-        encode(r, frame);
+        const unsigned char* given = r.packets.data() + slot * 2 * recording::max_packet_bytes;
+        encode(r, frame, {given, r.packet_len[2 * slot]},
+               {given + recording::max_packet_bytes, r.packet_len[2 * slot + 1]});
       }
     }
     // Hand each slot back at once, so the producer sees space as soon as possible.
@@ -559,6 +595,8 @@ bool service(recording_state& r, bool stopping, bool behind, size_t spill_lag) {
     // The producer is gone: the ring's memory goes now, not when the backlog is encoded.
     std::vector<int16_t>().swap(r.ring);
     std::vector<uint32_t>().swap(r.gap_before);
+    std::vector<unsigned char>().swap(r.packets);
+    std::vector<uint16_t>().swap(r.packet_len);
   }
   if (r.spilling && !r.error) {
     // Written half a second at a time (as the Ogg pages are), not at every pass: a
@@ -611,7 +649,8 @@ recording::recording(std::shared_ptr<detail::recording_state> state, size_t fram
 
 recording::~recording() { close(); }
 
-bool recording::write(std::span<const int16_t> caller, std::span<const int16_t> agent) noexcept {
+bool recording::write(std::span<const int16_t> caller, std::span<const int16_t> agent,
+                      std::span<const std::byte> caller_opus, std::span<const std::byte> agent_opus) noexcept {
   auto& r = *state_;
   if (closed_ || r.failed.load(std::memory_order_relaxed) || r.finished.load(std::memory_order_relaxed)) return false;
   const uint64_t tail = r.tail.load(std::memory_order_relaxed);
@@ -627,6 +666,13 @@ bool recording::write(std::span<const int16_t> caller, std::span<const int16_t> 
   for (size_t i = 0; i < frame_samples_; ++i) {
     out[2 * i] = i < n_caller ? caller[i] : int16_t{0};
     out[2 * i + 1] = i < n_agent ? agent[i] : int16_t{0};
+  }
+  for (size_t side = 0; side < 2; ++side) {
+    const auto given = side == 0 ? caller_opus : agent_opus;
+    const bool fits = given.size() <= max_packet_bytes;
+    r.packet_len[2 * slot + side] = static_cast<uint16_t>(fits ? given.size() : 0);
+    if (fits && !given.empty())
+      std::memcpy(r.packets.data() + (2 * slot + side) * max_packet_bytes, given.data(), given.size());
   }
   r.gap_before[slot] = pending_gap_;
   pending_gap_ = 0;
@@ -818,7 +864,13 @@ std::optional<record_error> recorder_pool::recover(const std::string& path, int 
   auto& r = *state;
   const int64_t frame_48k = static_cast<int64_t>(frame) * (48000 / rate);
   uint64_t encoded = 0;  // of the spilled frames, those already in the file
-  if (scan.has_head && scan.eos) {
+  if (scan.has_head && (scan.channels != 2 || scan.input_rate != rate))
+    return record_error{errc::cannot_open, path + " is not the recording its spill file belongs to (" +
+                                               std::to_string(scan.channels) + " channels at " +
+                                               std::to_string(scan.input_rate) + " Hz)"};
+  // Killed between its two header pages: nothing to continue.
+  const bool has_headers = scan.has_head && scan.last_pageno >= 1;
+  if (has_headers && scan.eos) {
     // Finished before the crash; only the spill files were still there.
     recording_result result;
     result.path = path;
@@ -843,7 +895,7 @@ std::optional<record_error> recorder_pool::recover(const std::string& path, int 
     if (r.options.on_done) r.options.on_done(result);
     return std::nullopt;
   }
-  if (scan.has_head) {
+  if (has_headers) {
     // Continue the stream after its last whole page, with encoders of our own (theirs
     // died with the process: a few ms of the encoder's warm-up at the seam).
     const auto in_file = static_cast<uint64_t>(scan.last_granule / frame_48k);

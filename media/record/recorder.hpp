@@ -18,7 +18,8 @@
 //   rate), which costs a copy and a write instead of two encodes. The thread encodes spilled
 //   audio, oldest recording first, whenever its rings are drained; a recording that has
 //   caught up is encoded live again. The file holds the same packets as if encoded live
-//   (a spill only starts a new Ogg page); only its completion comes later (at a peak).
+//   (a spill only starts a new Ogg page; a frame whose packets came with write() is
+//   encoded from its PCM when spilled); only its completion comes later (at a peak).
 //   Memory stays bounded (a closed recording waiting to be encoded holds no ring and no
 //   descriptor); the backlog is on disk (32 kB/s of call at 8 kHz) until encoded. A
 //   process killed meanwhile leaves the spill file with the audio not yet encoded, and
@@ -96,7 +97,9 @@ struct recording_options {
   // through one side (docs/PERFORMANCE.md): 16 kbit/s at 1 scores 0.994 for 29 µs a frame,
   // 12 kbit/s at 4 (the earlier default) 0.991 for 58 µs.
   int complexity = 1;
-  size_t queue_frames = 250;   // ring: 5 s of slack for the pool (160 KB at 8 kHz, 960 KB at 48 kHz)
+  // Ring: 5 s of slack for the pool (160 KB at 8 kHz, 960 KB at 48 kHz, and 100 KB for
+  // the sides' Opus packets, recording::write).
+  size_t queue_frames = 250;
   completion_handler on_done;  // called once, on a pool thread
 };
 
@@ -131,7 +134,15 @@ class recording {
   // is silence for that side (the leg sent nothing this tick); a shorter one is padded
   // with silence, a longer one cut. Returns false when the frame was not queued: the
   // ring was full (counted in frames_dropped), or the recording is closed or has failed.
-  bool write(std::span<const int16_t> caller, std::span<const int16_t> agent) noexcept;
+  //
+  // A side's frame may come already encoded (`caller_opus`, `agent_opus`: one 20 ms Opus
+  // packet, mono or stereo, any bandwidth, up to `max_packet_bytes`): what the media thread
+  // sent the agent (the caller's voice) or received from the agent's phone. The pool then
+  // stores that packet in the side's stream instead of encoding the PCM again; the PCM
+  // still goes to the spill file when the pool is behind. Anything else is encoded.
+  bool write(std::span<const int16_t> caller, std::span<const int16_t> agent,
+             std::span<const std::byte> caller_opus = {}, std::span<const std::byte> agent_opus = {}) noexcept;
+  static constexpr size_t max_packet_bytes = 200;  // 80 kbit/s at 20 ms
 
   // No more frames: the pool finishes the file and calls the completion handler. Never
   // waits for the pool (it takes the pool thread's doorbell lock for an instant to wake

@@ -5,6 +5,7 @@
 #include "media/record/recorder.hpp"
 
 #include <gtest/gtest.h>
+#include <opus/opus.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -182,6 +184,63 @@ TEST(recorder, caller_is_left_agent_is_right_and_the_report_matches_the_file) {
   auto d = test::decode_recording(r->path, dir.path(), 8000);
   ASSERT_TRUE(d) << "opusdec or sox could not decode " << r->path << " (deploy/install-deps.sh --test)";
   EXPECT_NEAR(static_cast<double>(d->left.size()), 5 * 8000, 8);
+  expect_caller_left_agent_right(*d, 8000);
+}
+
+// What the media thread had already encoded goes into the file as it is: the caller's
+// voice as sent to an Opus agent (narrowband mono) and the agent's own packets (here
+// fullband stereo, as phones send them). The pool encodes neither; the file still
+// decodes to the caller on the left and the agent on the right.
+TEST(recorder, opus_packets_the_media_thread_had_are_stored_as_they_are) {
+  test::temp_dir dir;
+  completions done;
+  record::pool_config live;
+  live.spill_lag = 100000;  // the frames come faster than real time; a spilled frame is encoded from PCM
+  record::recorder_pool pool(live);
+  auto rec = must_open(pool, options_for(dir.sub("packets.opus"), 8000, done));
+  ASSERT_TRUE(rec);
+  int err = 0;
+  OpusEncoder* to_agent = opus_encoder_create(8000, 1, OPUS_APPLICATION_VOIP, &err);
+  OpusEncoder* phone = opus_encoder_create(48000, 2, OPUS_APPLICATION_VOIP, &err);
+  ASSERT_TRUE(to_agent && phone);
+  opus_encoder_ctl(to_agent, OPUS_SET_BITRATE(24000));
+  opus_encoder_ctl(phone, OPUS_SET_BITRATE(32000));
+  std::vector<std::vector<std::byte>> sent_to_agent, from_phone;
+  for (size_t f = 0; f < 150; ++f) {
+    auto caller = test::sine(440, 8000, 160, f * 160);
+    auto agent = test::sine(1000, 8000, 160, f * 160);
+    auto agent_48k = test::sine(1000, 48000, 960, f * 960);
+    std::vector<int16_t> stereo(2 * 960);
+    for (size_t i = 0; i < 960; ++i) stereo[2 * i] = stereo[2 * i + 1] = agent_48k[i];
+    std::vector<std::byte> a(400), b(400);
+    a.resize(static_cast<size_t>(opus_encode(to_agent, caller.data(), 160, reinterpret_cast<unsigned char*>(a.data()), 400)));
+    b.resize(static_cast<size_t>(opus_encode(phone, stereo.data(), 960, reinterpret_cast<unsigned char*>(b.data()), 400)));
+    ASSERT_TRUE(rec->write(caller, agent, a, b));
+    sent_to_agent.push_back(std::move(a));
+    from_phone.push_back(std::move(b));
+  }
+  opus_encoder_destroy(to_agent);
+  opus_encoder_destroy(phone);
+  rec->close();
+  auto r = done.wait();
+  ASSERT_TRUE(r);
+  ASSERT_FALSE(r->error) << r->error->message;
+  EXPECT_EQ(r->duration_ms, 150u * 20u);
+  // The agent's packets are the last stream's, verbatim; the caller's are the first
+  // stream's, self-delimited (a length after the TOC byte): their frame data is verbatim.
+  const std::string bytes = file_bytes(r->path);
+  auto found = [&](std::span<const std::byte> p) {
+    return bytes.find(std::string_view(reinterpret_cast<const char*>(p.data()), p.size())) != std::string::npos;
+  };
+  size_t agents = 0, callers = 0;
+  for (size_t f = 0; f < 150; ++f) {
+    agents += found(from_phone[f]);
+    callers += sent_to_agent[f].size() > 2 && found(std::span(sent_to_agent[f]).subspan(1));
+  }
+  EXPECT_GE(agents, 140u) << "the agent's packets were not stored as they came";
+  EXPECT_GE(callers, 140u) << "the caller's packets were not stored as they came";
+  auto d = test::decode_recording(r->path, dir.path(), 8000);
+  ASSERT_TRUE(d) << "opusdec cannot play " << r->path;
   expect_caller_left_agent_right(*d, 8000);
 }
 
@@ -459,17 +518,18 @@ TEST(recorder, a_ring_that_lags_spills_instead_of_dropping) {
   expect_caller_left_agent_right(*d, 8000);
 }
 
-TEST(recorder, sigkill_mid_call_leaves_a_playable_file) {
-  test::temp_dir dir;
-  const std::string path = dir.sub("killed.opus");
+// Records 440 Hz (caller) and 1 kHz (agent) in a child process with `config`, a frame
+// every `pace_ms(frame)`, and SIGKILLs it once it has written frame `kill_at`. False if
+// it never got there or did not die of the kill.
+bool record_in_a_killed_child(const std::string& path, const record::pool_config& config, size_t kill_at,
+                              const std::function<int(size_t)>& pace_ms) {
   int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
+  if (::pipe(fds) != 0) return false;
   const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
+  if (child < 0) return false;
   if (child == 0) {
-    // A media thread: a 20 ms tick on the real clock, recording until killed.
     ::close(fds[0]);
-    record::recorder_pool pool;
+    record::recorder_pool pool(config);
     record::recording_options o;
     o.path = path;
     auto opened = pool.open(o);
@@ -477,28 +537,31 @@ TEST(recorder, sigkill_mid_call_leaves_a_playable_file) {
     auto& rec = *std::get<std::unique_ptr<recording>>(opened);
     auto tick = std::chrono::steady_clock::now();
     for (size_t frame = 0;; ++frame) {
-      auto caller = test::sine(440, 8000, 160, frame * 160);
-      auto agent = test::sine(1000, 8000, 160, frame * 160);
-      rec.write(caller, agent);
-      if (frame == 150) {  // 3 s of call
+      rec.write(test::sine(440, 8000, 160, frame * 160), test::sine(1000, 8000, 160, frame * 160));
+      if (frame == kill_at) {
         char c = 'x';
         if (::write(fds[1], &c, 1) != 1) ::_exit(3);
       }
-      tick += std::chrono::milliseconds(20);
+      tick += std::chrono::milliseconds(pace_ms(frame));
       std::this_thread::sleep_until(tick);
     }
   }
   ::close(fds[1]);
   pollfd p{fds[0], POLLIN, 0};
-  const int ready = ::poll(&p, 1, 20000);
   char c = 0;
-  const bool three_seconds = ready == 1 && ::read(fds[0], &c, 1) == 1;
+  const bool reached = ::poll(&p, 1, 20000) == 1 && ::read(fds[0], &c, 1) == 1;
   ::kill(child, SIGKILL);
   int status = 0;
   ::waitpid(child, &status, 0);
   ::close(fds[0]);
-  ASSERT_TRUE(three_seconds) << "the recording child did not get to 3 s";
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  return reached && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+TEST(recorder, sigkill_mid_call_leaves_a_playable_file) {
+  test::temp_dir dir;
+  const std::string path = dir.sub("killed.opus");
+  // A media thread's 20 ms tick on the real clock, killed after 3 s of call.
+  ASSERT_TRUE(record_in_a_killed_child(path, {}, 150, [](size_t) { return 20; }));
 
   auto d = test::decode_recording(path, dir.path(), 8000);
   ASSERT_TRUE(d) << "opusdec cannot play the file a killed process left";
@@ -512,45 +575,12 @@ TEST(recorder, sigkill_mid_call_leaves_a_playable_file) {
 TEST(recorder, a_spill_left_by_sigkill_is_finished_by_the_next_process) {
   test::temp_dir dir;
   const std::string path = dir.sub("spilled.opus");
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(fds[0]);
-    record::pool_config config;
-    config.catch_up_slice = std::chrono::milliseconds(0);  // spilled audio waits for the pool's stop
-    config.poll_interval = std::chrono::milliseconds(20);
-    record::recorder_pool pool(config);
-    record::recording_options o;
-    o.path = path;
-    auto opened = pool.open(o);
-    if (!std::holds_alternative<std::unique_ptr<recording>>(opened)) ::_exit(2);
-    auto& rec = *std::get<std::unique_ptr<recording>>(opened);
-    auto tick = std::chrono::steady_clock::now();
-    for (size_t frame = 0;; ++frame) {
-      auto caller = test::sine(440, 8000, 160, frame * 160);
-      auto agent = test::sine(1000, 8000, 160, frame * 160);
-      rec.write(caller, agent);
-      if (frame == 350) {  // 7 s of call, 2 s of it spilled
-        char c = 'x';
-        if (::write(fds[1], &c, 1) != 1) ::_exit(3);
-      }
-      // 4x real time, but frames 100-199 at once: the ring lags past spill_lag, it spills.
-      tick += std::chrono::milliseconds(frame >= 100 && frame < 200 ? 0 : 5);
-      std::this_thread::sleep_until(tick);
-    }
-  }
-  ::close(fds[1]);
-  pollfd p{fds[0], POLLIN, 0};
-  const int ready = ::poll(&p, 1, 20000);
-  char c = 0;
-  const bool three_seconds = ready == 1 && ::read(fds[0], &c, 1) == 1;
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  ::close(fds[0]);
-  ASSERT_TRUE(three_seconds) << "the recording child did not get to 7 s";
+  record::pool_config config;
+  config.catch_up_slice = std::chrono::milliseconds(0);  // spilled audio waits for the pool's stop
+  config.poll_interval = std::chrono::milliseconds(20);
+  // 4x real time, but frames 100-199 at once: the ring lags past spill_lag and spills.
+  // Killed at 7 s of call, 2 s of it spilled.
+  ASSERT_TRUE(record_in_a_killed_child(path, config, 350, [](size_t f) { return f >= 100 && f < 200 ? 0 : 5; }));
   ASSERT_TRUE(std::filesystem::exists(path + ".pcm")) << "the child never spilled";
   ASSERT_TRUE(std::filesystem::exists(path + ".pcm.from"));
   const auto spilled_bytes = std::filesystem::file_size(path + ".pcm");
