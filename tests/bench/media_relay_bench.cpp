@@ -273,7 +273,9 @@ struct engine_totals {  // from the sessions' closing reports
     }
     std::fflush(out);
   }
-  std::filesystem::remove_all(rec_dir);
+  // MEDIA_BENCH_KEEP_RECORDINGS=1: leave the fullrec files for a look (opusinfo, opusdec).
+  if (std::getenv("MEDIA_BENCH_KEEP_RECORDINGS")) std::fprintf(stderr, "recordings kept in %s\n", rec_dir.c_str());
+  else std::filesystem::remove_all(rec_dir);
   _exit(0);
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "media/engine/engine.hpp"
+#include "media/record/recorder.hpp"
 #include "media/mix/mixer.hpp"
 #include "media/sdp/negotiate.hpp"
 #include "media/sip/service.hpp"
@@ -43,6 +44,8 @@ class bridge_server : public sip::event_handler {
     // The caller's RTP through this relay (not started yet): our answer names the relay's
     // phone side, the engine's caller leg sends to its engine side.
     lossy_relay* caller_relay = nullptr;
+    // Non-empty: the call is recorded there (N-42), its report in `recording`.
+    std::string record_path;
   };
 
   // What the harness knows about one leg.
@@ -65,6 +68,7 @@ class bridge_server : public sip::event_handler {
   ~bridge_server() override {
     service_.reset();  // no more SIP events
     engine_.reset();   // no more media events
+    recorders_.reset();
   }
 
   // Empty string on success, else what failed.
@@ -120,6 +124,7 @@ class bridge_server : public sip::event_handler {
   std::vector<media::media_event> media_events;
   std::vector<sip::call_event> sip_events;
   std::vector<std::string> problems;  // negotiation failures and the like, for messages
+  std::optional<record::recording_result> recording;  // with options::record_path, once finished
   size_t count(media::media_event::kind k) const {
     size_t n = 0;
     for (const auto& e : media_events) n += e.what == k;
@@ -143,6 +148,21 @@ class bridge_server : public sip::event_handler {
     }
     service_->ring(call.ref);
     session_ = engine_->create_session(opts_.mix_rate, [this](const media::media_event& e) { on_media(e); });
+    if (!opts_.record_path.empty()) {
+      record::recording_options ro;
+      ro.path = opts_.record_path;
+      ro.sample_rate = opts_.mix_rate;
+      ro.on_done = [this](const record::recording_result& r) {
+        std::lock_guard lock(mutex_);
+        recording = r;
+        changed_.notify_all();
+      };
+      auto rec = recorders_->open(std::move(ro));
+      if (auto* ok = std::get_if<std::unique_ptr<record::recording>>(&rec))
+        engine_->record(session_, std::shared_ptr<record::recording>(std::move(*ok)));
+      else
+        problems.push_back("recording: " + std::get<record::record_error>(rec).message);
+    }
     auto& caller = legs_[media::leg_role::caller];
     caller.ref = call.ref;
     caller.offer = *call.offer;
@@ -275,6 +295,7 @@ class bridge_server : public sip::event_handler {
   }
 
   options opts_;
+  std::unique_ptr<record::recorder_pool> recorders_ = std::make_unique<record::recorder_pool>();
   std::unique_ptr<media::engine> engine_;
   std::unique_ptr<sip::service> service_;
   std::mutex mutex_;

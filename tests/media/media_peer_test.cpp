@@ -200,6 +200,7 @@ TEST_F(media_peers, srtp_on_both_legs_pcmu_caller_opus_agent) {
   bridge_server::options o;
   o.caller_policy = policy({"PCMU"}, sdp::srtp_policy::required);
   o.agent_policy = policy({"opus"}, sdp::srtp_policy::required);
+  o.record_path = dir + "/call.opus";
   auto agent_o = phone("8002", {"opus/48000/2"}, call.agent_mic.path);
   agent_o.mediaenc = "srtp-mand";
   baresip_peer agent(agent_o);
@@ -224,6 +225,30 @@ TEST_F(media_peers, srtp_on_both_legs_pcmu_caller_opus_agent) {
   ASSERT_TRUE(to_agent && to_caller) << agent.log() << caller.log();
   EXPECT_GE(score(call.caller_mic, *to_agent, "srtp_caller_to_agent").score, 0.9);
   EXPECT_GE(score(call.agent_mic, *to_caller, "srtp_agent_to_caller").score, 0.9);
+
+  // N-42, the 12333 call: the recording's left channel is the caller, its right the agent.
+  // With an Opus agent both sides are the packets the engine had (sent to the agent,
+  // received from it), stored without encoding again.
+  ASSERT_TRUE(server.wait([&] { return server.recording.has_value(); }, 20s)) << "the recording did not finish";
+  {
+    auto lock = server.lock();
+    ASSERT_FALSE(server.recording->error) << server.recording->error->message;
+  }
+  const std::string stereo = dir + "/recording.wav";
+  ASSERT_EQ(std::system(("opusdec --quiet --rate 48000 " + server.recording->path + " " + stereo + " 2>/dev/null").c_str()), 0);
+  auto recorded = read_wav(stereo);
+  ASSERT_TRUE(recorded && recorded->channels == 2);
+  auto left = audio_similarity(call.caller_mic.audio.samples, call.caller_mic.audio.sample_rate, channel_of(*recorded, 0),
+                               recorded->sample_rate);
+  auto right = audio_similarity(call.agent_mic.audio.samples, call.agent_mic.audio.sample_rate, channel_of(*recorded, 1),
+                                recorded->sample_rate);
+  auto crossed = audio_similarity(call.agent_mic.audio.samples, call.agent_mic.audio.sample_rate,
+                                  channel_of(*recorded, 0), recorded->sample_rate);
+  std::printf("[ similarity ] recording: caller left %.4f, agent right %.4f, agent in the left %.4f\n", left.score,
+              right.score, crossed.score);
+  EXPECT_GE(left.score, 0.9) << "the caller's channel";
+  EXPECT_GE(right.score, 0.9) << "the agent's channel";
+  EXPECT_LT(crossed.score, 0.5) << "the agent is heard in the caller's channel";
 
   auto lock = server.lock();
   for (auto role : {leg_role::caller, leg_role::agent}) {
