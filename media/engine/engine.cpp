@@ -259,7 +259,8 @@ struct engine::thread final : detail::packet_io::handler {
   void on_datagram(detail::socket_ref& ref, std::span<std::byte> buffer, size_t len, const sockaddr_storage& from,
                    socklen_t from_len, int64_t arrival_ns) override {
     detail::leg& l = *ref.owner;
-    l.owner->on_datagram(l, ref.rtcp, buffer, len, from, from_len, arrival_ns ? arrival_ns : mono_ns(), local);
+    const int64_t now = mono_ns();
+    l.owner->on_datagram(l, ref.rtcp, buffer, len, from, from_len, now, arrival_ns ? arrival_ns : now, local);
   }
   void on_tick() override { tick(); }
   void on_wake() override { drain_commands(); }

@@ -5,7 +5,7 @@
 //    provided buffers; sends are queued and submitted together with the next wait, and the
 //    thread sleeps until the tick, not until the next datagram or command: one system call
 //    per tick carries its sends and collects every socket's datagrams, each with the
-//    kernel's arrival time (SO_TIMESTAMPNS) for the jitter buffer and RTCP. Commands are
+//    kernel's arrival time (SO_TIMESTAMPNS) for RTCP's jitter. Commands are
 //    taken at the tick as well (up to 20 ms later than epoll takes them; what they change
 //    starts at that tick either way);
 //  - epoll: a recvmmsg per ready socket and a sendto per packet, where io_uring is not

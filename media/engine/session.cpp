@@ -291,7 +291,7 @@ void session::set_tap(tap_sink sink) {
 }
 
 void session::on_datagram(leg& l, bool rtcp_socket, std::span<std::byte> data, size_t len, const sockaddr_storage& from,
-                          socklen_t from_len, int64_t now_ns, engine_stats& stats) {
+                          socklen_t from_len, int64_t now_ns, int64_t arrival_ns, engine_stats& stats) {
   ++stats.packets_in;
   if (!l.configured || len < 8) {
     ++l.foreign;
@@ -350,10 +350,9 @@ void session::on_datagram(leg& l, bool rtcp_socket, std::span<std::byte> data, s
     e.leg = l.role;
     emit(std::move(e));
   }
-  uint64_t arrival = clock_units(now_ns, l.rtp_clock);
   if (pv.h.payload_type == l.payload_type) {
-    l.rx.on_packet(pv.h.ssrc, pv.h.sequence, pv.h.timestamp, arrival);
-    l.jitter->insert(pv.h.sequence, pv.h.timestamp, pv.payload, arrival);
+    l.rx.on_packet(pv.h.ssrc, pv.h.sequence, pv.h.timestamp, clock_units(arrival_ns, l.rtp_clock));
+    l.jitter->insert(pv.h.sequence, pv.h.timestamp, pv.payload, clock_units(now_ns, l.rtp_clock));
   } else {
     on_telephone_event(l, pv.h, pv.payload, now_ns);
   }

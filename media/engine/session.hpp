@@ -126,8 +126,11 @@ class session {
   void set_recording(std::shared_ptr<record::recording> r);
 
   // A datagram from a leg's socket.
+  // `now_ns`: when the thread read it (the jitter buffer plays from that: a tick can only
+  // play what was read before it); `arrival_ns`: when the kernel received it, for RTCP's
+  // jitter (the same on epoll, which reads datagrams as they come).
   void on_datagram(leg& l, bool rtcp_socket, std::span<std::byte> data, size_t len, const sockaddr_storage& from,
-                   socklen_t from_len, int64_t now_ns, engine_stats& stats);
+                   socklen_t from_len, int64_t now_ns, int64_t arrival_ns, engine_stats& stats);
   // One 20 ms tick: play out, mix, encode, send; timers.
   void tick(int64_t now_ns, engine_stats& stats);
   // The closing event's content.
