@@ -624,6 +624,47 @@ TEST(recorder, a_spill_left_by_sigkill_is_finished_by_the_next_process) {
   EXPECT_TRUE(file_bytes(path) == before);
 }
 
+// Killed after the file was finished but before its spill files were removed: recover()
+// leaves the file as it is, reports it, and removes the spill files.
+TEST(recorder, recovering_a_finished_file_only_removes_its_spill_files) {
+  test::temp_dir dir;
+  const std::string path = dir.sub("done.opus");
+  completions done;
+  {
+    record::pool_config config;
+    config.spill_lag = 0;
+    config.catch_up_slice = std::chrono::milliseconds(0);
+    config.poll_interval = std::chrono::milliseconds(10);
+    record::recorder_pool pool(config);
+    auto rec = must_open(pool, options_for(path, 8000, done));
+    ASSERT_TRUE(rec);
+    write_tones(*rec, 8000, 100);
+    rec->close();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!std::filesystem::exists(path + ".pcm.from") && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(std::filesystem::exists(path + ".pcm.from")) << "the recording did not spill";
+    std::filesystem::copy_file(path + ".pcm.from", dir.sub("from.keep"));
+  }  // the pool's stop encodes the spill, finishes the file and removes the spill files
+  auto finished = done.wait();
+  ASSERT_TRUE(finished && !finished->error);
+  ASSERT_FALSE(std::filesystem::exists(path + ".pcm.from"));
+  std::filesystem::copy_file(dir.sub("from.keep"), path + ".pcm.from");
+  std::ofstream(path + ".pcm") << std::string(6400, '\0');
+  const std::string before = file_bytes(path);
+
+  record::recorder_pool pool;
+  EXPECT_FALSE(pool.recover(path, 1, done.handler()));
+  auto r = done.wait(2);
+  ASSERT_TRUE(r);
+  ASSERT_FALSE(r->error) << r->error->message;
+  EXPECT_EQ(r->duration_ms, finished->duration_ms);
+  EXPECT_EQ(r->sha256, finished->sha256);
+  EXPECT_TRUE(file_bytes(path) == before) << "a finished recording was changed";
+  EXPECT_FALSE(std::filesystem::exists(path + ".pcm"));
+  EXPECT_FALSE(std::filesystem::exists(path + ".pcm.from"));
+}
+
 TEST(recorder, closing_the_pool_finishes_open_recordings) {
   test::temp_dir dir;
   completions done;
