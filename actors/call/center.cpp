@@ -101,11 +101,7 @@ void store_late_recording(actors::durable_writer& writer, recording_gate& gate, 
     auto parsed = boost::json::parse(gate.record, ec);
     if (ec || !parsed.is_object()) return log::error("calls", "kept call record unreadable", {{"call", std::to_string(gate.id)}});
     auto& o = parsed.as_object();
-    o.erase("v");
-    o.erase("recording_pending");
-    o["recording_ms"] = r.duration_ms;
-    o["recording_sha256"] = r.sha256;
-    if (r.error) o["recording_error"] = r.error->message;
+    add_recording_report(o, r);
     id = gate.id;
     b.put(storage::table::calls, storage::be64(id), storage::encode_record(o, 1));
   }

@@ -32,12 +32,8 @@ void complete_record(storage::env* env, actors::durable_writer& writer, uint64_t
   if (!rec) return log::warn("calls", "recovered recording has no call record (the server stopped during the call)",
                              {{"call", call}, {"path", r.path}});
   if (!rec->contains("recording_pending")) return;  // its record was completed before
-  rec->erase("v");
-  rec->erase("recording_pending");
-  (*rec)["recording_ms"] = r.duration_ms;
-  (*rec)["recording_sha256"] = r.sha256;
+  add_recording_report(*rec, r);
   (*rec)["recording_recovered"] = true;
-  if (r.error) (*rec)["recording_error"] = r.error->message;
   storage::write_batch b;
   b.put(storage::table::calls, storage::be64(id), storage::encode_record(std::move(*rec), 1));
   writer.write(std::move(b), [call](std::error_code ec, uint64_t) {
@@ -46,6 +42,14 @@ void complete_record(storage::env* env, actors::durable_writer& writer, uint64_t
 }
 
 }  // namespace
+
+void add_recording_report(boost::json::object& record, const record::recording_result& r) {
+  record.erase("v");
+  record.erase("recording_pending");
+  record["recording_ms"] = r.duration_ms;
+  record["recording_sha256"] = r.sha256;
+  if (r.error) record["recording_error"] = r.error->message;
+}
 
 size_t recover_recordings(const std::string& dir, int complexity, record::recorder_pool& pool, storage::env* env,
                           actors::durable_writer& writer) {

@@ -5,12 +5,15 @@
 // says `recording_pending` gets the recording's length and checksum, as it would have
 // without the crash. A call that was still on when the server died has no record; its
 // recording is finished all the same (it is evidence) and logged.
+#include <boost/json/object.hpp>
+
 #include <cstddef>
 #include <string>
 
 namespace hotline {
 namespace record {
 class recorder_pool;
+struct recording_result;
 }
 namespace storage {
 class env;
@@ -20,6 +23,10 @@ class durable_writer;
 }
 
 namespace calls {
+
+// A call record that waited for its recording (`recording_pending`) completed with the
+// recorder's report: length and checksum, or the error. Used for late and recovered ones.
+void add_recording_report(boost::json::object& record, const record::recording_result& r);
 
 // Hands every `<dir>/<call id>.opus.pcm` to `pool.recover`; returns how many it took.
 // `env` and `writer` must outlive the pool (its handlers update the call records).

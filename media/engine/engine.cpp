@@ -124,11 +124,6 @@ struct engine::thread final : detail::packet_io::handler {
         io = detail::packet_io::make_epoll(wake_fd, timer_fd, why);
         io_description = config.io_uring ? "epoll (io_uring: " + uring_why + ")" : "epoll";
       }
-      if (io) {
-        local.uring_threads = std::string_view(io->name()) == "io_uring" ? 1 : 0;
-        std::lock_guard lock(snapshot_mutex);
-        snapshot = local;
-      }
       made.set_value(io ? std::string() : why);
       if (io) run();
     });
@@ -495,7 +490,6 @@ engine_stats engine::stats() const {
     total.late_ticks += s.late_ticks;
     total.busy_fraction += s.busy_fraction / static_cast<double>(threads_.size());
     total.send_errors += s.send_errors;
-    total.uring_threads += s.uring_threads;
   }
   return total;
 }

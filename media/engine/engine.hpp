@@ -129,7 +129,6 @@ struct engine_stats {
   uint64_t ticks = 0, late_ticks = 0;  // late: a whole tick behind (the thread stalled)
   double busy_fraction = 0;           // media threads' CPU over wall time, averaged
   uint64_t send_errors = 0;           // datagrams the kernel refused (no route, buffer full)
-  unsigned uring_threads = 0;         // threads on io_uring (the others on epoll)
 };
 
 class engine {

@@ -520,11 +520,10 @@ void session::update_vad(leg& l) {
 // agent's own packet as received, and the caller's voice as encoded for the agent when
 // the agent hears the caller alone (bridge or listen; not whisper or barge, not during a
 // prompt to the agent). That spares the pool both encodes of an Opus agent's call.
-void session::record_frame(bool agent_hears_caller_alone) {
+void session::record_frame(size_t agent, bool agent_hears_caller_alone) {
   if (!recording_) return;
   leg* c = legs_[0].get();
-  const size_t ai = legs_[1] && legs_[1]->configured ? 1 : 2;
-  leg* a = legs_[ai].get();
+  leg* a = legs_[agent].get();
   std::span<const std::byte> caller_opus, agent_opus;
   if (a && a->configured && a->codec && a->codec->codec() == codec::kind::opus) {
     if (a->encoded_len && c && c->has_input && agent_hears_caller_alone)
@@ -604,6 +603,7 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
   }
   // 5. Mix: who hears whom. (Asked before: mix() ends a ramp, and the frame it makes
   //    still carries the ramp, e.g. a whisper fading out.)
+  // The recording's right side: the agent, or whoever took the call over (N-11).
   const size_t recorded_agent = legs_[1] && legs_[1]->configured ? 1 : 2;
   const bool agent_hears_caller_alone = recording_ && mixer_.sole_unity_source(recorded_agent) == size_t{0};
   mixer_.mix(inputs, outputs);
@@ -645,7 +645,7 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
     send_rtp(*l, std::span<const std::byte>(l->encoded.data(), n), l->payload_type, l->marker_next, ts, stats);
     l->marker_next = false;
   }
-  record_frame(agent_hears_caller_alone);
+  record_frame(recorded_agent, agent_hears_caller_alone);
   // 7. Conversation measures while caller and agent are both up (N-41, N-06).
   leg* caller = legs_[0].get();
   leg* agent = legs_[1].get();

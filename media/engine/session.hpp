@@ -151,7 +151,7 @@ class session {
   void decode_frame(leg& l);
   void update_vad(leg& l);
   bool mixes(const leg& l) const;  // sends audio made by the mixer this tick
-  void record_frame(bool agent_hears_caller_alone);
+  void record_frame(size_t agent, bool agent_hears_caller_alone);
   static constexpr size_t vad_samples = 40;  // per frame, whatever the mix rate
   leg_report report(const leg& l) const;
 

@@ -40,6 +40,17 @@ constexpr size_t spill_write_frames = 25;
 
 std::string errno_text(int e) { return std::strerror(e); }
 
+// The digest so far as lowercase hex (empty if OpenSSL fails); ends the context's use.
+std::string hex_digest(EVP_MD_CTX* sha) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::string out;
+  if (EVP_DigestFinal_ex(sha, digest, &len) != 1) return out;
+  static constexpr char hex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < len; ++i) (out += hex[digest[i] >> 4]) += hex[digest[i] & 0xf];
+  return out;
+}
+
 }  // namespace
 
 namespace detail {
@@ -432,17 +443,7 @@ recording_result finish(recording_state& r) {
   result.frames_dropped = r.dropped.load(std::memory_order_relaxed);
   result.silent_frames = r.frames_skipped;
   result.error = r.error;
-  if (r.sha) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(r.sha, digest, &len) == 1) {
-      static constexpr char hex[] = "0123456789abcdef";
-      for (unsigned int i = 0; i < len; ++i) {
-        result.sha256 += hex[digest[i] >> 4];
-        result.sha256 += hex[digest[i] & 0xf];
-      }
-    }
-  }
+  if (r.sha) result.sha256 = hex_digest(r.sha);
   return result;
 }
 
@@ -884,12 +885,8 @@ std::optional<record_error> recorder_pool::recover(const std::string& path, int 
       if (sha) EVP_MD_CTX_free(sha);
       return record_error{errc::cannot_open, "cannot read " + path + ": " + errno_text(errno)};
     }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(sha, digest, &len);
+    result.sha256 = hex_digest(sha);
     EVP_MD_CTX_free(sha);
-    static constexpr char hex[] = "0123456789abcdef";
-    for (unsigned int i = 0; i < len; ++i) (result.sha256 += hex[digest[i] >> 4]) += hex[digest[i] & 0xf];
     ::unlink(pcm.c_str());
     ::unlink(from_path.c_str());
     if (r.options.on_done) r.options.on_done(result);

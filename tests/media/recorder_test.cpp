@@ -641,7 +641,9 @@ TEST(recorder, recovering_a_finished_file_only_removes_its_spill_files) {
     write_tones(*rec, 8000, 100);
     rec->close();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!std::filesystem::exists(path + ".pcm.from") && std::chrono::steady_clock::now() < deadline)
+    // The spill file is created after `.pcm.from` is written and closed: wait for it, not
+    // for `.pcm.from`, which can be seen still empty.
+    while (!std::filesystem::exists(path + ".pcm") && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ASSERT_TRUE(std::filesystem::exists(path + ".pcm.from")) << "the recording did not spill";
     std::filesystem::copy_file(path + ".pcm.from", dir.sub("from.keep"));
