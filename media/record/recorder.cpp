@@ -456,19 +456,28 @@ recording_result finish(recording_state& r) {
 // encoded before it) and at what rate, for recorder_pool::recover after a crash. The Ogg
 // file gets a page boundary there, so every frame before the spill is in a whole page.
 bool try_spill(recording_state& r) {
-  if (r.ogg_open && !r.error) {  // first, so the spill files never promise frames not on disk
+  // Both files first: a spill that cannot start changes nothing in the recording.
+  int side = ::open(r.spill_start_path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (side < 0) return false;
+  r.spill_fd = ::open(r.spill_path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (r.spill_fd < 0) {
+    ::close(side);
+    ::unlink(r.spill_start_path().c_str());
+    return false;
+  }
+  if (r.ogg_open && !r.error) {  // before `from` is written, so it never promises frames not on disk
     write_pages(r, true);
     r.page_granule = r.granule;
   }
   const uint64_t from = r.samples_written / r.frame_samples;
-  int side = ::open(r.spill_start_path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (side < 0) return false;
   const std::string text = "hotline-spill 1\nframe " + std::to_string(from) + "\nrate " +
                            std::to_string(r.options.sample_rate) + "\n";
   const bool written = ::write(side, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ::close(side);
-  if (written) r.spill_fd = ::open(r.spill_path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (r.spill_fd < 0) {
+  if (!written) {  // without it, recovery could not place the spill: stay live
+    ::close(r.spill_fd);
+    r.spill_fd = -1;
+    ::unlink(r.spill_path().c_str());
     ::unlink(r.spill_start_path().c_str());
     return false;
   }
@@ -723,9 +732,12 @@ void run_pool_thread(detail::pool_thread& self, const pool_config& config, std::
       for (auto& r : bell.incoming) mine.push_back(std::move(r));
       bell.incoming.clear();
     }
+    // Finished recordings are completed after the backlog figure is updated: a completion
+    // handler that reads backlog_ms() no longer finds its own recording in it.
+    std::vector<std::shared_ptr<detail::recording_state>> finished;
     std::erase_if(mine, [&](const std::shared_ptr<detail::recording_state>& r) {
       if (!detail::service(*r, stopping, behind, config.spill_lag)) return false;
-      done(*r);
+      finished.push_back(r);
       return true;
     });
     // The backlog, oldest recording first, for a slice (all of it when stopping).
@@ -735,12 +747,13 @@ void run_pool_thread(detail::pool_thread& self, const pool_config& config, std::
       if (r->backlog() == 0 && !stopping) return false;
       if (std::chrono::steady_clock::now() >= deadline) return false;
       if (!detail::catch_up(*r, deadline) && !stopping) return false;
-      done(*r);
+      finished.push_back(r);
       return true;
     });
     uint64_t backlog = 0;
     for (const auto& r : mine) backlog += r->backlog();
     self.backlog_frames.store(backlog, std::memory_order_relaxed);
+    for (const auto& r : finished) done(*r);
     if (stopping) return;  // every recording was finished in the passes above
   }
 }
