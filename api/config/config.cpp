@@ -216,9 +216,9 @@ const std::vector<section>& schema() {
                          0, 10),
                      int_field<&c::media, &media_section::io_uring>(
                          "io_uring",
-                         "1 = RTP sockets through io_uring (datagrams read once per 20 ms tick with their\n"
-                         "kernel arrival times, sends submitted together: less CPU per packet), falling back\n"
-                         "to epoll where the kernel or a seccomp profile refuses it; 0 = epoll.",
+                         "1 = RTP sockets through io_uring (datagrams read every 5 ms with their kernel\n"
+                         "arrival times, sends submitted together: less CPU per packet), falling back to\n"
+                         "epoll where the kernel or a seccomp profile refuses it; 0 = epoll.",
                          0, 1),
                  }});
     v.push_back({"calls", "Calls, agents and queues.",

@@ -83,12 +83,14 @@ struct engine::thread final : detail::packet_io::handler {
   mutable std::mutex snapshot_mutex;
   engine_stats snapshot;
   int64_t cpu_mark = 0, wall_mark = 0;
-  // Sub-ticks: the timer fires `tick_phases` times per 20 ms and each session ticks on its
-  // own phase, so the sessions' work (Opus above all) is spread instead of one burst that
-  // holds up every socket's packets; a session's own tick stays exactly 20 ms apart.
-  uint64_t subtick = 0, missed_subticks = 0;
+  // Sub-ticks: the timer fires `wakeups` times per 20 ms. Each session ticks on one of
+  // `tick_phases` of them (a session's own tick stays exactly 20 ms apart). On io_uring
+  // the thread reads its sockets only when it wakes, so it wakes `reads_per_tick` times
+  // at least: a forwarded packet waits for the next read, not for the next tick.
+  uint64_t subtick = 0;
+  unsigned wakeups = 1;
   unsigned next_phase = 0;
-  std::array<std::vector<detail::session*>, 4> by_phase;  // the sessions of each sub-tick
+  std::array<std::vector<detail::session*>, 4> by_phase;  // the sessions of each phase
   unsigned tick_phases() const { return std::clamp(config.tick_phases, 1u, 4u); }
 
   explicit thread(const engine_config& c) : config(c) {}
@@ -117,8 +119,10 @@ struct engine::thread final : detail::packet_io::handler {
     worker = std::thread([this, &made] {
       std::string why;
       if (config.io_uring) io = detail::packet_io::make_uring(wake_fd, timer_fd, config.io_uring_buffers, why);
+      wakeups = tick_phases();
       if (io) {
         io_description = io->name();
+        wakeups = std::max(wakeups, std::clamp(config.reads_per_tick, 1u, 4u));
       } else {
         std::string uring_why = why;
         io = detail::packet_io::make_epoll(wake_fd, timer_fd, why);
@@ -132,8 +136,8 @@ struct engine::thread final : detail::packet_io::handler {
       return "media thread: " + why;
     }
     itimerspec its{};
-    its.it_interval.tv_nsec = 20'000'000 / tick_phases();
-    its.it_value.tv_nsec = 20'000'000 / tick_phases();
+    its.it_interval.tv_nsec = 20'000'000 / wakeups;
+    its.it_value.tv_nsec = 20'000'000 / wakeups;
     timerfd_settime(timer_fd, 0, &its, nullptr);
     return std::nullopt;
   }
@@ -263,19 +267,18 @@ struct engine::thread final : detail::packet_io::handler {
   void tick() {
     uint64_t expirations = 0;
     if (::read(timer_fd, &expirations, sizeof expirations) != sizeof expirations) return;
-    const unsigned phases = tick_phases();
-    if (expirations > 1) {  // late_ticks counts whole 20 ms ticks missed
-      missed_subticks += expirations - 1;
-      local.late_ticks += missed_subticks / phases;
-      missed_subticks %= phases;
-    }
+    const unsigned phases = tick_phases(), w = wakeups;
+    // Late: a whole 20 ms tick's worth of wake-ups behind (the thread stalled).
+    if (expirations > w) local.late_ticks += (expirations - 1) / w;
     // Catch up a short stall (each session's tick is 20 ms of audio); beyond 100 ms, drop the rest.
-    uint64_t run = std::min<uint64_t>(expirations, 5 * phases);
+    uint64_t run = std::min<uint64_t>(expirations, 5 * w);
     for (uint64_t k = 0; k < run; ++k) {
       int64_t now = mono_ns();
-      const unsigned phase = subtick++ % phases;
-      for (detail::session* s : by_phase[phase]) s->tick(now, local);
-      if (phase == phases - 1) ++local.ticks;
+      const unsigned sub = subtick++ % w;
+      for (unsigned p = 0; p < phases; ++p)
+        if (p * w / phases == sub)
+          for (detail::session* s : by_phase[p]) s->tick(now, local);
+      if (sub == w - 1) ++local.ticks;
     }
     int64_t wall = mono_ns();
     if (wall - wall_mark >= 1'000'000'000) {
@@ -490,6 +493,7 @@ engine_stats engine::stats() const {
     total.late_ticks += s.late_ticks;
     total.busy_fraction += s.busy_fraction / static_cast<double>(threads_.size());
     total.send_errors += s.send_errors;
+    total.forwarded_on_arrival += s.forwarded_on_arrival;
   }
   return total;
 }

@@ -14,16 +14,20 @@
 // and out, a stream timeout when the peer goes silent at the packet level. Continuous
 // SSRC/sequence/timestamp for the life of a leg across re-INVITEs, prompts and bridging.
 //
-// The per-tick path, cheapest first: a leg that hears exactly one other leg at gain 1 (a
-// plain bridge: no playback, no supervisor heard, no mix change ramping) on the same
-// G.711 law at 20 ms is sent that leg's payload as it left the jitter buffer (G.711 pass-
-// through); a lost frame is still concealed and encoded. A received frame is decoded only
-// when something needs its PCM: a leg that mixes it, the tap, the recording, in-band DTMF.
-// Speech activity (dead air, talk-over) reads 40 samples per frame, so a forwarded frame
-// is only partly decoded. The jitter buffer plays a packet on the first tick after it
-// arrives while the jitter is low (rtp/jitter_buffer.hpp). Legs' sockets stay unconnected:
-// a connected UDP socket drops datagrams from any other source, and symmetric RTP must
-// see a NAT's new source to relatch.
+// The cheapest path first: a leg that hears exactly one other leg at gain 1 (a plain
+// bridge: no playback, no supervisor heard, no mix change ramping, no digits to send) on
+// the same G.711 law at 20 ms is sent that leg's packets the moment they are read, mapped
+// onto its own stream (forwarding on arrival: the far end's jitter buffer conceals the
+// source's losses, as behind any relay); the tick hands over to it, and takes over again
+// when the mix changes or the source pauses, without a gap or a repeat in the stream. In
+// the tick, a leg in that position whose source was not forwarded yet gets the payload as
+// it left the jitter buffer (a lost frame concealed and encoded). A received frame is
+// decoded only when something needs its PCM: a leg that mixes it, the tap, the recording,
+// in-band DTMF. Speech activity (dead air, talk-over) reads 40 samples per frame, so a
+// forwarded frame is only partly decoded. The jitter buffer plays a packet on the first
+// tick after it is read while the jitter is low (rtp/jitter_buffer.hpp). Legs' sockets
+// stay unconnected: a connected UDP socket drops datagrams from any other source, and
+// symmetric RTP must see a NAT's new source to relatch.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -63,6 +67,14 @@ struct engine_config {
   // transcoded output jitter (near saturation it raised it: a sub-tick overruns its 5 ms
   // and the next one is late), so the default stays one burst per 20 ms.
   unsigned tick_phases = 1;
+  // On io_uring the thread reads its sockets when it wakes: this many times per 20 ms
+  // (1-4; at least tick_phases). Forwarded G.711 waits for the next read: 5 ms at 4.
+  unsigned reads_per_tick = 4;
+  // A leg that hears exactly one other leg on the same G.711 law (a plain bridge) is sent
+  // that leg's packets as they are read, not at its tick through the jitter buffer: the
+  // added delay is the wait for the read, the far end's jitter buffer does the rest (as
+  // with any relay). False: through the jitter buffer at the tick (for comparison).
+  bool forward_on_arrival = true;
   // Sockets through io_uring (multishot receives, sends submitted together: one system
   // call per wake-up instead of one per packet); where the kernel or a seccomp profile
   // refuses it, or when false, epoll with a recvmmsg per socket and a sendto per packet.
@@ -129,6 +141,7 @@ struct engine_stats {
   uint64_t ticks = 0, late_ticks = 0;  // late: a whole tick behind (the thread stalled)
   double busy_fraction = 0;           // media threads' CPU over wall time, averaged
   uint64_t send_errors = 0;           // datagrams the kernel refused (no route, buffer full)
+  uint64_t forwarded_on_arrival = 0;  // packets sent the moment they were read (engine_config)
 };
 
 class engine {

@@ -20,6 +20,7 @@
 #include "media/mix/mixer.hpp"
 #include "media/record/recorder.hpp"
 #include "media/rtp/jitter_buffer.hpp"
+#include "media/rtp/packet.hpp"
 #include "media/rtp/rtcp_stats.hpp"
 #include "media/rtp/srtp_session.hpp"
 
@@ -99,6 +100,26 @@ struct leg {
   std::array<std::byte, 512> encoded{};
   size_t encoded_len = 0;
   std::byte last_toc{};  // of the last Opus packet received (0: none yet)
+
+  // Forwarding on arrival (session::forward_on_arrival): the leg whose audio packets this
+  // leg sends the moment they are read, mapped onto this leg's own stream (-1: none).
+  int direct_from = -1;
+  bool direct_held = false;  // a command changed the session: forward nothing until the tick
+  uint32_t direct_ts_offset = 0;  // out = in + offset
+  uint16_t direct_seq_offset = 0;
+  uint32_t direct_in_ssrc = 0;
+  uint32_t direct_last_in_ts = 0, direct_last_out_ts = 0;
+  uint16_t direct_last_in_seq = 0, direct_last_out_seq = 0;
+  int64_t direct_last_send_ns = 0;
+  bool direct_sent = false;  // a packet went since forwarding began
+  // After forwarding ends: the source's frames up to this timestamp were sent already,
+  // so the tick does not send them again.
+  int skip_from = -1;
+  uint32_t skip_through = 0;
+  // As a source: its last audio packet (what forwarding checks: still flowing, 20 ms).
+  int64_t last_audio_ns = 0;
+  size_t last_audio_bytes = 0;
+  uint32_t last_audio_ssrc = 0;
 };
 
 class session {
@@ -140,13 +161,21 @@ class session {
 
  private:
   void emit(media_event e);
-  void send_rtp(leg& l, std::span<const std::byte> payload, uint8_t pt, bool marker, uint32_t ts, engine_stats& stats);
+  void send_rtp(leg& l, std::span<const std::byte> payload, uint8_t pt, bool marker, uint32_t ts, engine_stats& stats,
+                std::optional<uint16_t> sequence = std::nullopt);
   void send_rtcp(leg& l, int64_t now_ns, engine_stats& stats);
   void on_rtcp(leg& l, std::span<const std::byte> data, int64_t now_ns);
   void on_telephone_event(leg& l, const rtp::header& h, std::span<const std::byte> payload, int64_t now_ns);
   void emit_digit(leg& l, char digit, uint32_t duration_ms);
   void apply_matrix();
   void plan_forwarding();
+  std::optional<size_t> direct_source(size_t to, int64_t now_ns) const;
+  void begin_direct(size_t to, size_t from, int64_t now_ns, engine_stats& stats);
+  void end_direct(leg& l, int64_t now_ns);
+  void hold_direct();
+  void forward_on_arrival(leg& from, const rtp::packet_view& pv, bool duplicate, int64_t now_ns, engine_stats& stats);
+  void send_direct(leg& l, uint16_t in_seq, uint32_t in_ts, std::span<const std::byte> payload, bool marker,
+                   int64_t now_ns, engine_stats& stats);
   bool pcm_needed(size_t from) const;
   void decode_frame(leg& l);
   void update_vad(leg& l);

@@ -6,8 +6,6 @@
 namespace hotline::rtp {
 namespace {
 
-int64_t ts_diff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
-
 constexpr uint32_t shed_after_ticks = 50;      // 1 s of surplus before a frame is dropped
 constexpr uint32_t pause_after_underruns = 25; // 0.5 s with nothing: the stream paused, rebuffer
 
@@ -152,6 +150,7 @@ bool jitter_buffer::pop(frame& f) {
   slot& s = slot_for(next_ts_);
   if (s.filled && s.timestamp == next_ts_) {
     std::swap(f.payload, s.payload);  // the slot keeps the caller's old buffer for reuse
+    f.sequence = s.sequence;
     s.payload.clear();
     s.filled = false;
     ++stats_.played;

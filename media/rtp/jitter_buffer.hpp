@@ -46,6 +46,7 @@ class jitter_buffer {
   struct frame {
     bool lost = false;  // nothing arrived for this slot: conceal
     uint32_t timestamp = 0;
+    uint16_t sequence = 0;  // the packet's (a lost frame: none)
     std::vector<std::byte> payload;
   };
   // One frame per tick, or nullopt while the buffer is still filling (play silence).
@@ -58,6 +59,17 @@ class jitter_buffer {
   // lost frame is recovered from the next packet's Opus FEC data.
   std::span<const std::byte> peek() const;
 
+  // The packets already here that later pops will play, oldest first: f(sequence,
+  // timestamp, payload).
+  template <class F>
+  void for_each_ahead(F&& f) const {
+    if (!have_first_) return;
+    for (uint32_t ts = next_ts_; ts_diff(newest_ts_, ts) >= 0; ts += config_.frame_samples) {
+      const slot& s = ring_[(ts / config_.frame_samples) % ring_.size()];
+      if (s.filled && s.timestamp == ts) f(s.sequence, s.timestamp, std::span<const std::byte>(s.payload));
+    }
+  }
+
   const jitter_stats& stats() const { return stats_; }
   size_t depth() const;  // frames buffered ahead of the playout point
 
@@ -68,6 +80,7 @@ class jitter_buffer {
     uint16_t sequence = 0;
     std::vector<std::byte> payload;
   };
+  static int64_t ts_diff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
   slot& slot_for(uint32_t timestamp);
   void update_jitter(uint32_t timestamp, uint64_t arrival);
   void restart();
