@@ -553,7 +553,7 @@ void print_step(const std::string& relay, scenario s, const step_result& r) {
   if (r.p50 >= 0) std::printf("  latency p50 %.1f ms p99 %.1f ms", r.p50, r.p99);
   std::printf("  jitter p99 %.1f ms", r.jitter);
   if (r.speech.to_callee >= 0 || r.speech.to_caller >= 0)
-    std::printf("  speech %.3f/%.3f", r.speech.to_callee, r.speech.to_caller);
+    std::printf("  speech %.4f/%.4f", r.speech.to_callee, r.speech.to_caller);
   std::printf("  udp-drops %llu  generator CPU %.0f%% late-p99 %.2f ms", static_cast<unsigned long long>(r.udp_drops), r.gen_cpu * 100,
               r.gen_late_p99);
   if (r.generator_bound()) std::printf("  (generator-bound)");
