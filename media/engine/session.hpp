@@ -28,6 +28,8 @@ namespace hotline::media::detail {
 
 struct leg;
 class session;
+// RTP timestamps compared across their wrap.
+inline int32_t ts_diff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
 struct socket_ref {  // what packet_io hands back with a leg's datagram
   leg* owner = nullptr;
   bool rtcp = false;

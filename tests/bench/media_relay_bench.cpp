@@ -272,6 +272,11 @@ struct engine_totals {  // from the sessions' closing reports
       for (auto s : open) eng.close_session(s);
       std::unique_lock l(m);
       cv.wait_for(l, std::chrono::seconds(10), [&] { return totals.sessions >= open.size(); });
+      l.unlock();
+      // fullrec: the recorder pool finishes (a backlog spilled near saturation is encoded
+      // after the calls), so its work does not count in the next step's CPU.
+      for (int i = 0; i < 600 && recorders.active() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      l.lock();
       open.clear();
       // stats() is a snapshot taken once a second on the media thread: late ticks since
       // the last close, give or take that second.
