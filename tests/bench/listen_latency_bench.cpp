@@ -8,7 +8,7 @@
 // write; the socket hop to a console is measured by console_fanout_bench, and the browser's
 // decode and playout are the page's (api/web/audio.js schedules ~60 ms ahead).
 //
-//   listen_latency_bench [--calls 100] [--seconds 30]
+//   listen_latency_bench [--calls 100] [--seconds 30] [--reads-per-tick 4] [--io epoll]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <opus/opus.h>
@@ -74,12 +74,14 @@ int udp_socket(uint16_t& port) {
 
 int main(int argc, char** argv) {
   size_t calls = 100, seconds = 30;
+  media::engine_config ec;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--calls") calls = std::strtoul(argv[i + 1], nullptr, 10);
     if (a == "--seconds") seconds = std::strtoul(argv[i + 1], nullptr, 10);
+    if (a == "--reads-per-tick") ec.reads_per_tick = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
+    if (a == "--io") ec.io_uring = std::string(argv[i + 1]) != "epoll";
   }
-  media::engine_config ec;
   ec.bind_v4 = "127.0.0.1";
   ec.bind_v6 = "";
   ec.port_min = 40000;
