@@ -94,6 +94,7 @@ class application_impl final : public application {
     metrics_.set_extra([this](std::string& out) {
       if (auto* kb = runtime_->knowledge_base()) render_kb_metrics(*kb, out);
       if (sip_) sip_->render_metrics(out);
+      if (media_) render_media_metrics(media_->stats(), out);
       if (!calls_) return;
       api::metric_line(out, "hotline_calls_active", "gauge", "Calls in progress (IVR, queue, conversation, survey).",
                        static_cast<double>(calls_->active_calls()));
@@ -109,6 +110,26 @@ class application_impl final : public application {
                        static_cast<double>(rec.backlog_ms) / 1000.0);
     });
     return true;
+  }
+
+  // The media threads: how busy (the figure to size them by) and what went through them.
+  // Refreshed once a second on each thread.
+  static void render_media_metrics(const media::engine_stats& m, std::string& out) {
+    auto count = [](uint64_t v) { return static_cast<double>(v); };
+    api::metric_line(out, "hotline_media_thread_busy_ratio", "gauge",
+                     "Media threads' CPU time over wall time, mean of the threads (transcoded calls lose quality above ~0.85).",
+                     m.busy_fraction);
+    api::metric_line(out, "hotline_media_late_ticks_total", "counter",
+                     "20 ms ticks a media thread ran a whole tick late (it stalled or is overloaded).", count(m.late_ticks));
+    api::metric_line(out, "hotline_media_packets_in_total", "counter", "RTP/RTCP datagrams received.", count(m.packets_in));
+    api::metric_line(out, "hotline_media_packets_out_total", "counter", "RTP/RTCP datagrams sent.", count(m.packets_out));
+    api::metric_line(out, "hotline_media_forwarded_on_arrival_total", "counter",
+                     "G.711 packets relayed as they were read (plain bridges).", count(m.forwarded_on_arrival));
+    api::metric_line(out, "hotline_media_srtp_auth_failures_total", "counter", "SRTP/SRTCP packets that failed authentication.",
+                     count(m.srtp_auth_failures));
+    api::metric_line(out, "hotline_media_malformed_total", "counter", "Datagrams that were not RTP or RTCP.", count(m.malformed));
+    api::metric_line(out, "hotline_media_send_errors_total", "counter",
+                     "Datagrams the kernel refused to send (no route, buffer full).", count(m.send_errors));
   }
 
   // The knowledge base's searches: how long they take (the wait for a search thread

@@ -63,7 +63,6 @@ void session::begin_direct(size_t to, size_t from, int64_t now_ns, engine_stats&
   l.direct_last_out_ts = l.timestamp - frame;
   l.direct_last_out_seq = static_cast<uint16_t>(l.sequence - 1);
   l.direct_last_send_ns = now_ns;
-  l.direct_sent = false;
   l.skip_from = -1;
   // Frames read but not played yet (a jitter buffer running behind) go now, in order.
   src.jitter->for_each_ahead([&](uint16_t seq, uint32_t ts, std::span<const std::byte> payload) {
@@ -105,7 +104,6 @@ void session::send_direct(leg& l, uint16_t in_seq, uint32_t in_ts, std::span<con
   const auto seq = static_cast<uint16_t>(in_seq + l.direct_seq_offset);
   send_rtp(l, payload, l.payload_type, marker, ts, stats, seq);
   ++stats.forwarded_on_arrival;
-  l.direct_sent = true;
   if (ts_diff(ts, l.direct_last_out_ts) > 0) {
     l.direct_last_out_ts = ts;
     l.direct_last_in_ts = in_ts;

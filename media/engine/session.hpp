@@ -113,7 +113,6 @@ struct leg {
   uint32_t direct_last_in_ts = 0, direct_last_out_ts = 0;
   uint16_t direct_last_in_seq = 0, direct_last_out_seq = 0;
   int64_t direct_last_send_ns = 0;
-  bool direct_sent = false;  // a packet went since forwarding began
   // After forwarding ends: the source's frames up to this timestamp were sent already,
   // so the tick does not send them again.
   int skip_from = -1;

@@ -55,6 +55,7 @@ check "first start prints the admin password" test -n "$pw"
 check "healthz" bash -c "curl -sf http://127.0.0.1:$port/healthz | grep -q '\"ok\"'"
 curl -s "http://127.0.0.1:$port/metrics" >metrics.txt
 check "metrics: calls and routing" bash -c "grep -q '^hotline_calls_active 0$' metrics.txt && grep -q '^hotline_acd_restarts_total 0$' metrics.txt"
+check "metrics: the media threads" bash -c "grep -q '^hotline_media_thread_busy_ratio ' metrics.txt && grep -q '^hotline_media_late_ticks_total ' metrics.txt"
 check "metrics: the SIP edge" bash -c "grep -q '^hotline_sip_bindings 0$' metrics.txt && grep -q '^hotline_sip_transactions ' metrics.txt"
 tok=$(curl -s -XPOST "http://127.0.0.1:$port/v1/auth/login" -d "{\"username\":\"admin\",\"password\":\"$pw\"}" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
