@@ -3,11 +3,11 @@
 // command wake-ups, receives datagrams and sends them. Two ways, one interface:
 //  - io_uring: each socket has one multishot receive that lands datagrams in a ring of
 //    provided buffers; sends are queued and submitted together with the next wait, and the
-//    thread sleeps until the tick, not until the next datagram or command: one system call
-//    per tick carries its sends and collects every socket's datagrams, each with the
-//    kernel's arrival time (SO_TIMESTAMPNS) for RTCP's jitter. Commands are
-//    taken at the tick as well (up to 20 ms later than epoll takes them; what they change
-//    starts at that tick either way);
+//    thread sleeps until its timer (the tick, or a read between ticks: reads_per_tick), not
+//    until the next datagram or command: one system call per wake-up carries its sends and
+//    collects every socket's datagrams, each with the kernel's arrival time
+//    (SO_TIMESTAMPNS) for RTCP's jitter. Commands are taken at a wake-up as well (up to
+//    5 ms later than epoll takes them; what they change starts at the tick either way);
 //  - epoll: a recvmmsg per ready socket and a sendto per packet, where io_uring is not
 //    available (a kernel before 6.0, a seccomp profile that forbids it) or not wanted.
 // Used only on its media thread; created there (io_uring rings here are single-issuer).
