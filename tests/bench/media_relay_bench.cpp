@@ -142,6 +142,24 @@ int64_t process_cpu_ns(pid_t pid) {
   return total;
 }
 
+// Time the hypervisor ran something else on a (virtual) CPU, from /proc/stat's "steal"
+// column, in ms (clock-tick grain): a step whose relay or generator lost its core for tens
+// of milliseconds shows it here (late packets, a jitter buffer that grew mid-call).
+int64_t steal_ms(int cpu) {
+  std::ifstream f("/proc/stat");
+  std::string name;
+  const std::string want = "cpu" + std::to_string(cpu);
+  for (std::string line; std::getline(f, line);) {
+    std::istringstream in(line);
+    in >> name;
+    if (name != want) continue;
+    int64_t v[8] = {};
+    for (auto& x : v) in >> x;
+    return v[7] * 1000 / sysconf(_SC_CLK_TCK);
+  }
+  return 0;
+}
+
 // Datagrams dropped by full socket buffers, summed over the UDP sockets that matter: the
 // relays' port ranges and the generator's own ports (/proc/net/udp's "drops" column, per
 // socket; the machine-wide counter would count other people's tests too).
@@ -453,6 +471,7 @@ struct step_result {
   test::probe_scores speech;  // the probe call's similarity, -1: no probe
   double gen_cpu = 0, gen_late_p99 = 0;
   uint64_t udp_drops = 0, late_ticks = 0;
+  int64_t relay_steal_ms = 0, gen_steal_ms = 0;  // the hypervisor's, over the whole step
   bool ok = false;  // the calls were set up
   // The generator's core saturated (or it sent very late): the relay was offered less
   // than the nominal load, so the step does not count for calls per core.
@@ -502,6 +521,7 @@ step_result run_step(const std::string& relay, scenario s, int calls, const opti
   for (uint16_t p : gen.ports()) watched[p] = true;
   int64_t cpu0 = 0, wall0 = 0;
   uint64_t drops0 = 0;
+  const int64_t relay_steal0 = steal_ms(o.relay_cpu), gen_steal0 = steal_ms(o.generator_cpu);
   auto w = gen.run(o.warmup, o.seconds, [&](bool start) {
     if (start) {
       cpu0 = process_cpu_ns(pid);
@@ -512,6 +532,8 @@ step_result run_step(const std::string& relay, scenario s, int calls, const opti
       r.udp_drops = udp_drops(watched) - drops0;
     }
   });
+  r.relay_steal_ms = steal_ms(o.relay_cpu) - relay_steal0;
+  r.gen_steal_ms = steal_ms(o.generator_cpu) - gen_steal0;
   if (relay == "hotline") {
     auto t = hl->close_all();
     r.late_ticks = t.late_ticks;
@@ -561,6 +583,8 @@ void print_step(const std::string& relay, scenario s, const step_result& r) {
     std::printf("  speech %.4f/%.4f", r.speech.to_callee, r.speech.to_caller);
   std::printf("  udp-drops %llu  generator CPU %.0f%% late-p99 %.2f ms", static_cast<unsigned long long>(r.udp_drops), r.gen_cpu * 100,
               r.gen_late_p99);
+  if (r.relay_steal_ms || r.gen_steal_ms)
+    std::printf("  steal relay %lld ms generator %lld ms", static_cast<long long>(r.relay_steal_ms), static_cast<long long>(r.gen_steal_ms));
   if (r.generator_bound()) std::printf("  (generator-bound)");
   else if (r.counts()) std::printf("  -> %.0f calls/core", r.calls / r.cpu);
   std::printf("\n");
