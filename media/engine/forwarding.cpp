@@ -7,6 +7,9 @@
 namespace hotline::media::detail {
 namespace {
 
+using rtp::seq_diff;
+using rtp::ts_diff;
+
 constexpr int64_t tick_ns = 20'000'000;
 // Forwarding on arrival stops when the source has sent no audio for this long (a pause,
 // DTX, events instead of audio): the tick then keeps the leg's stream going.
@@ -16,7 +19,6 @@ constexpr int64_t direct_stall_ns = 50'000'000;
 uint32_t frames_since(int64_t then_ns, int64_t now_ns) {
   return static_cast<uint32_t>(std::max<int64_t>(1, (now_ns - then_ns + tick_ns / 2) / tick_ns));
 }
-int32_t seq_diff(uint16_t a, uint16_t b) { return static_cast<int16_t>(static_cast<uint16_t>(a - b)); }
 
 }  // namespace
 
@@ -29,20 +31,29 @@ int32_t seq_diff(uint16_t a, uint16_t b) { return static_cast<int16_t>(static_ca
 // it conceals them). The tick decides who forwards to whom and hands over in both
 // directions without a gap or a repeat: forwarding starts with the frame after the one
 // the tick just sent, and the tick starts after the last frame forwarded.
-std::optional<size_t> session::direct_source(size_t to, int64_t now_ns) const {
-  if (!config_.forward_on_arrival) return std::nullopt;
+std::optional<size_t> session::sole_g711_source(size_t to) const {
   const leg* l = legs_[to].get();
   if (!l || !l->configured || !l->codec || !l->sends || !l->remote.valid()) return std::nullopt;
-  if (l->dtmf_sending || (l->dtmf_tx && !l->dtmf_tx->idle())) return std::nullopt;
   auto from = mixer_.sole_unity_source(to);  // nobody, several, a ramp, or the playback: no
   if (!from || *from >= max_call_legs) return std::nullopt;
   const leg* src = legs_[*from].get();
-  if (!src || !src->configured || !src->codec || !src->expects || !src->jitter) return std::nullopt;
+  if (!src || !src->configured || !src->codec) return std::nullopt;
   const codec::kind k = l->codec->codec();
   if (k == codec::kind::opus || src->codec->codec() != k) return std::nullopt;
+  return from;
+}
+
+std::optional<size_t> session::direct_source(size_t to, int64_t now_ns) const {
+  if (!config_.forward_on_arrival) return std::nullopt;
+  auto from = sole_g711_source(to);
+  if (!from) return std::nullopt;
+  const leg* l = legs_[to].get();
+  const leg* src = legs_[*from].get();
+  if (l->dtmf_sending || (l->dtmf_tx && !l->dtmf_tx->idle())) return std::nullopt;
+  if (!src->expects || !src->jitter) return std::nullopt;
   if (src->last_audio_bytes != l->codec->max_payload_bytes()) return std::nullopt;  // another ptime
   if (now_ns - src->last_audio_ns > direct_stall_ns) return std::nullopt;
-  return *from;
+  return from;
 }
 
 void session::begin_direct(size_t to, size_t from, int64_t now_ns, engine_stats& stats) {
@@ -152,13 +163,10 @@ void session::plan_forwarding() {
     leg* l = legs_[to].get();
     if (!l) continue;
     l->forward_from = -1;
-    if (!l->configured || !l->codec || !l->sends || !l->remote.valid()) continue;
-    auto from = mixer_.sole_unity_source(to);
-    if (!from || *from >= max_call_legs) continue;  // nobody, several, a ramp, or the playback
+    auto from = sole_g711_source(to);
+    if (!from) continue;
     const leg* src = legs_[*from].get();
-    if (!src || !src->has_frame || src->rx_frame.lost || !src->codec) continue;
-    const codec::kind k = l->codec->codec();
-    if (k == codec::kind::opus || src->codec->codec() != k) continue;
+    if (!src->has_frame || src->rx_frame.lost) continue;
     if (src->rx_frame.payload.size() != l->codec->max_payload_bytes()) continue;  // another ptime: re-frame
     l->forward_from = static_cast<int>(*from);
   }

@@ -608,7 +608,7 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
     if (l->skip_from >= 0) {
       // Forwarding just ended: the frames it sent already are not sent again.
       const leg* src = legs_[static_cast<size_t>(l->skip_from)].get();
-      if (src && src->has_frame && ts_diff(src->rx_frame.timestamp, l->skip_through) <= 0) continue;
+      if (src && src->has_frame && rtp::ts_diff(src->rx_frame.timestamp, l->skip_through) <= 0) continue;
       l->skip_from = -1;
     }
     const uint32_t ts = l->timestamp;

@@ -28,8 +28,6 @@ namespace hotline::media::detail {
 
 struct leg;
 class session;
-// RTP timestamps compared across their wrap.
-inline int32_t ts_diff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
 struct socket_ref {  // what packet_io hands back with a leg's datagram
   leg* owner = nullptr;
   bool rtcp = false;
@@ -170,6 +168,8 @@ class session {
   void emit_digit(leg& l, char digit, uint32_t duration_ms);
   void apply_matrix();
   void plan_forwarding();
+  // The leg `to` hears alone at gain 1, when both speak the same G.711 law (and `to` sends).
+  std::optional<size_t> sole_g711_source(size_t to) const;
   std::optional<size_t> direct_source(size_t to, int64_t now_ns) const;
   void begin_direct(size_t to, size_t from, int64_t now_ns, engine_stats& stats);
   void end_direct(leg& l, int64_t now_ns);

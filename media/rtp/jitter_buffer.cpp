@@ -74,7 +74,7 @@ jitter_buffer::insert_result jitter_buffer::insert(uint16_t sequence, uint32_t t
       restart();
       result = insert_result::reset;
     } else if (ahead < 0) {
-      if (playing_ && last_lost_ts_ == timestamp && ts_diff(next_ts_, timestamp) == config_.frame_samples &&
+      if (playing_ && last_lost_ts_ == timestamp && ts_diff(next_ts_, timestamp) == static_cast<int64_t>(config_.frame_samples) &&
           depth() + 1 < config_.max_delay_frames) {
         // Just missed its tick (played as lost an instant ago): the playout point was too
         // close to the arrivals. Play it next, one frame later than planned from now on.

@@ -14,6 +14,8 @@
 #include <span>
 #include <vector>
 
+#include "media/rtp/packet.hpp"
+
 namespace hotline::rtp {
 
 struct jitter_config {
@@ -80,7 +82,6 @@ class jitter_buffer {
     uint16_t sequence = 0;
     std::vector<std::byte> payload;
   };
-  static int64_t ts_diff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
   slot& slot_for(uint32_t timestamp);
   void update_jitter(uint32_t timestamp, uint64_t arrival);
   void restart();

@@ -39,8 +39,9 @@ parse_status parse(std::span<const std::byte> datagram, packet_view& out);
 // packet's size, or 0 if `out` is too small.
 size_t build(const header& h, std::span<const std::byte> payload, std::span<std::byte> out);
 
-// Sequence-number arithmetic modulo 2^16 (RFC 3550 Appendix A.1).
+// Sequence-number arithmetic modulo 2^16 (RFC 3550 Appendix A.1), and timestamps modulo 2^32.
 inline int16_t seq_diff(uint16_t a, uint16_t b) { return static_cast<int16_t>(static_cast<uint16_t>(a - b)); }
+inline int32_t ts_diff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
 
 // ---- RTCP ------------------------------------------------------------------------------
 

@@ -641,9 +641,13 @@ TEST(recorder, recovering_a_finished_file_only_removes_its_spill_files) {
     write_tones(*rec, 8000, 100);
     rec->close();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    // The spill file is created after `.pcm.from` is written and closed: wait for it, not
-    // for `.pcm.from`, which can be seen still empty.
-    while (!std::filesystem::exists(path + ".pcm") && std::chrono::steady_clock::now() < deadline)
+    // Both spill files are created before `.pcm.from` is written (a spill that cannot start
+    // changes nothing): wait until it says where the spill starts, not until it exists.
+    auto from_written = [&] {
+      const std::string text = std::filesystem::exists(path + ".pcm.from") ? file_bytes(path + ".pcm.from") : "";
+      return text.find("\nrate ") != std::string::npos && text.back() == '\n';
+    };
+    while (!from_written() && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ASSERT_TRUE(std::filesystem::exists(path + ".pcm.from")) << "the recording did not spill";
     std::filesystem::copy_file(path + ".pcm.from", dir.sub("from.keep"));
