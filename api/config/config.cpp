@@ -211,8 +211,9 @@ const std::vector<section>& schema() {
                          "opus_complexity", "Opus encoder complexity (0-10) of legs carrying wideband audio.", 0, 10),
                      int_field<&c::media, &media_section::opus_narrowband_complexity>(
                          "opus_narrowband_complexity",
-                         "Opus encoder complexity (0-10) of legs carrying a G.711 caller's 4 kHz: 1 sounds\n"
-                         "as good there as 5 for ~40 % less CPU (docs/PERFORMANCE.md, speech probe).",
+                         "Opus encoder complexity (0-10) of legs carrying a G.711 caller's 4 kHz (CELT at\n"
+                         "40 kbit/s): 0 sounds as good there as 10 for a third of the CPU\n"
+                         "(docs/PERFORMANCE.md, speech probe).",
                          0, 10),
                      int_field<&c::media, &media_section::io_uring>(
                          "io_uring",

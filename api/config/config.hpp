@@ -52,7 +52,7 @@ struct media_section {
   uint16_t port_max = 29999;
   uint32_t threads = 1;          // media threads (each owns its calls, 20 ms tick)
   uint32_t opus_complexity = 5;             // libopus 0-10, legs carrying wideband audio
-  uint32_t opus_narrowband_complexity = 1;  // ... legs carrying a G.711 source
+  uint32_t opus_narrowband_complexity = 0;  // ... legs carrying a G.711 source
   uint32_t io_uring = 1;  // 1: sockets through io_uring where the kernel allows; 0: epoll
 };
 

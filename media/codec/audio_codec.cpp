@@ -29,8 +29,9 @@ int bandwidth_for(uint32_t hz) {
 
 int bitrate_for(int bandwidth) {
   switch (bandwidth) {
-    // Narrowband at 16 kbit/s scored 0.993 on the speech probe, at 24 kbit/s 0.998.
-    case OPUS_BANDWIDTH_NARROWBAND: return 24000;
+    // A G.711 source's 4 kHz on the speech probe (docs/PERFORMANCE.md, session 13): SILK
+    // at 16 / 24 kbit/s 0.993 / 0.998; CELT at 32 / 40 / 48 kbit/s 0.9992 / 0.9996 / 0.9997.
+    case OPUS_BANDWIDTH_NARROWBAND: return 40000;
     case OPUS_BANDWIDTH_MEDIUMBAND: return 20000;
     case OPUS_BANDWIDTH_WIDEBAND: return 24000;
     case OPUS_BANDWIDTH_SUPERWIDEBAND: return 28000;
@@ -67,9 +68,7 @@ std::variant<std::unique_ptr<audio_codec>, std::string> audio_codec::create(cons
     if (err != OPUS_OK) return std::string("opus encoder: ") + opus_strerror(err);
     c->dec_ = opus_decoder_create(static_cast<opus_int32>(p.pcm_rate), 1, &err);
     if (err != OPUS_OK) return std::string("opus decoder: ") + opus_strerror(err);
-    opus_encoder_ctl(c->enc_, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
     opus_encoder_ctl(c->enc_, OPUS_SET_INBAND_FEC(p.fec ? 1 : 0));
-    opus_encoder_ctl(c->enc_, OPUS_SET_PACKET_LOSS_PERC(std::clamp(p.expected_loss_percent, 0, 100)));
     c->tune_opus_bandwidth();
   } else {
     c->last_.assign(8 * p.ptime_ms, 0);
@@ -102,6 +101,20 @@ void audio_codec::tune_opus_bandwidth() {
   // 0.9974, the same CPU). libopus takes the application only before the first frame, so
   // an encoder whose bandwidth changes later keeps the one it started with.
   opus_encoder_ctl(enc_, OPUS_SET_APPLICATION(bw == OPUS_BANDWIDTH_NARROWBAND ? OPUS_APPLICATION_AUDIO : OPUS_APPLICATION_VOIP));
+  // Narrowband with no loss to cover: libopus picks CELT at this bitrate (the signal left
+  // to it). With loss reported and FEC wanted: "voice" makes it SILK, the mode with FEC.
+  const int loss = std::clamp(params_.expected_loss_percent, 0, 100);
+  const bool silk_for_fec = params_.fec && loss > 0;
+  opus_encoder_ctl(enc_, OPUS_SET_SIGNAL(bw == OPUS_BANDWIDTH_NARROWBAND && !silk_for_fec ? OPUS_AUTO : OPUS_SIGNAL_VOICE));
+  opus_encoder_ctl(enc_, OPUS_SET_PACKET_LOSS_PERC(loss));
+}
+
+void audio_codec::on_peer_loss(int percent) {
+  percent = std::clamp(percent, 0, 100);
+  if (percent < params_.expected_loss_percent) percent = (params_.expected_loss_percent + percent) / 2;
+  if (params_.codec != kind::opus || percent == params_.expected_loss_percent) return;
+  params_.expected_loss_percent = percent;
+  tune_opus_bandwidth();
 }
 
 void audio_codec::set_source_bandwidth(uint32_t hz) {

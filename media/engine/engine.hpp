@@ -61,7 +61,7 @@ struct engine_config {
   uint32_t talk_over_ms = 1000;
   std::chrono::milliseconds rtcp_interval{5000};
   int opus_complexity = 5;              // libopus 0-10, Opus legs that carry wideband audio
-  int opus_narrowband_complexity = 1;   // ... and those that carry a G.711 source's 4 kHz
+  int opus_narrowband_complexity = 0;   // ... and those that carry a G.711 source's 4 kHz
   // Sub-ticks per 20 ms (1-4): sessions take turns, a quarter each at 4, so one wake-up
   // does a quarter of the work. Measured (docs/PERFORMANCE.md): 4 did not lower the
   // transcoded output jitter (near saturation it raised it: a sub-tick overruns its 5 ms

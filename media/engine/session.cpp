@@ -394,6 +394,7 @@ void session::on_rtcp(leg& l, std::span<const std::byte> data, int64_t now_ns) {
       if (b.ssrc != l.ssrc) continue;
       ++l.peer.peer_reports;
       l.peer.peer_fraction_lost = b.fraction_lost / 256.0;
+      if (l.codec) l.codec->on_peer_loss((b.fraction_lost * 100 + 255) / 256);  // Opus FEC follows it
       l.peer.peer_cumulative_lost = b.cumulative_lost;
       l.peer.peer_jitter_ms = static_cast<double>(b.jitter) * 1000.0 / l.rtp_clock;
       if (b.last_sr) {  // RFC 3550 §6.4.1: RTT = A - LSR - DLSR, in 1/65536 s

@@ -11,6 +11,7 @@
 #include "media/engine/engine.hpp"
 #include "media/rtp/rtcp_stats.hpp"
 #include "tests/media/rtp_peer.hpp"
+#include "tests/media/speech_material.hpp"
 
 namespace hotline::test {
 namespace {
@@ -285,6 +286,79 @@ TEST_P(media_engine, pcmu_caller_and_opus_agent_are_transcoded_at_the_callers_ba
   auto pcm = agent.opus_audio(111, 48000);
   ASSERT_GT(pcm.size(), 48000u);
   EXPECT_GT(tone_share(std::span(pcm).subspan(pcm.size() / 2, 24000), 440, 48000), 0.7);
+  r.close();
+}
+
+// The agent's Opus from a G.711 caller: CELT at 40 kbit/s while the agent's phone reports
+// no loss (FEC data would cost the clean stream its quality); once its RTCP reports loss,
+// SILK with in-band FEC (the peer asked for it: useinbandfec=1); back when the loss is gone.
+TEST_P(media_engine, the_agents_opus_carries_fec_only_while_its_phone_reports_loss) {
+  running r(config());
+  auto& eng = r.eng;
+  auto s = r.s;
+  rtp_peer caller, agent;
+  r.join(caller, leg_role::caller);
+  agent.target(r.open(leg_role::agent));
+  eng.configure_leg(s, leg_role::agent, opus_to(agent.port()), 4000);
+  const auto& speech = mandarin_speech(greeting_text);
+  ASSERT_GT(speech.size(), 8000u * 3) << "espeak-ng or sox failed";
+  // RFC 6716 §3.1: TOC config 0-3 SILK narrowband, 16-19 CELT narrowband. A code-0 SILK
+  // packet of one 20 ms mono frame has its LBRR (FEC) flag in bit 6 of the byte after
+  // the TOC (§4.2.3).
+  struct mix {
+    size_t celt = 0, silk = 0, silk_with_fec = 0, other = 0;
+  };
+  auto since = [&](size_t from) {
+    mix m;
+    auto pk = agent.rtp_with_pt(111);
+    for (size_t i = from; i < pk.size(); ++i) {
+      const auto& p = pk[i].payload;
+      int config = static_cast<int>(static_cast<uint8_t>(p[0]) >> 3);
+      if (config >= 16 && config <= 19) ++m.celt;
+      else if (config <= 3 && p.size() > 1) {
+        ++m.silk;
+        if ((static_cast<uint8_t>(p[0]) & 3) == 0 && (static_cast<uint8_t>(p[1]) >> 6 & 1)) ++m.silk_with_fec;
+      } else ++m.other;
+    }
+    return m;
+  };
+  auto report_loss = [&](uint8_t fraction_lost) {  // an RR from the agent's phone about our stream
+    auto pk = agent.rtp_with_pt(111);
+    ASSERT_FALSE(pk.empty());
+    rtp::rtcp_report rr;
+    rr.ssrc = agent.ssrc;
+    rtp::report_block b;
+    b.ssrc = pk.back().h.ssrc;
+    b.fraction_lost = fraction_lost;
+    rr.blocks.push_back(b);
+    std::vector<std::byte> buf(512);
+    buf.resize(rtp::build_rtcp(rr, "agent", buf));
+    agent.send_raw(buf, true);
+  };
+  caller.stream_pcmu(speech, 1.5);
+  agent.collect(100ms);
+  auto clean = since(10);
+  EXPECT_GT(clean.celt, 50u);
+  EXPECT_EQ(clean.silk + clean.other, 0u);
+
+  report_loss(13);  // 5 %
+  agent.collect(60ms);
+  size_t mark = agent.rtp_with_pt(111).size();
+  caller.stream_pcmu(speech, 1.5);
+  agent.collect(100ms);
+  auto lossy = since(mark);
+  EXPECT_EQ(lossy.celt + lossy.other, 0u);
+  EXPECT_GT(lossy.silk, 50u);
+  EXPECT_GT(lossy.silk_with_fec, lossy.silk / 2) << "SILK without its FEC data";
+
+  for (int i = 0; i < 4; ++i) report_loss(0);  // 5 % -> 2 -> 1 -> 0: it falls halfway per report
+  agent.collect(60ms);
+  mark = agent.rtp_with_pt(111).size();
+  caller.stream_pcmu(speech, 1.0);
+  agent.collect(100ms);
+  auto again = since(mark + 5);
+  EXPECT_GT(again.celt, 30u);
+  EXPECT_EQ(again.silk, 0u);
   r.close();
 }
 
