@@ -58,6 +58,9 @@ std::string to_json(const call_record& r) {
                                 {"peer_jitter_ms", l.quality.peer_jitter_ms},
                                 {"round_trip_ms", l.quality.round_trip_ms},
                                 {"concealed_frames", l.concealed_frames},
+                                {"playout_stretched", l.playout_stretched},
+                                {"playout_shed", l.playout_shed},
+                                {"late_packets", l.late_packets},
                                 {"srtp_auth_failures", l.srtp_auth_failures}});
   }
   o["media"] = std::move(legs);

@@ -103,6 +103,9 @@ struct leg_report {
   uint64_t packets_sent = 0, packets_received = 0;
   uint64_t srtp_auth_failures = 0, srtp_replays = 0, dropped_foreign = 0;
   uint64_t concealed_frames = 0, fec_recovered = 0;
+  // The jitter buffer's own moves: frames of concealment played to grow its delay, frames
+  // skipped to shrink it, packets that came after their slot was played.
+  uint64_t playout_stretched = 0, playout_shed = 0, late_packets = 0;
   uint64_t dtmf_received = 0, dtmf_sent = 0;
 };
 

@@ -728,6 +728,11 @@ leg_report session::report(const leg& l) const {
   r.srtp_auth_failures = l.auth_failures;
   r.srtp_replays = l.replays;
   r.dropped_foreign = l.foreign;
+  if (l.jitter) {
+    r.playout_stretched = l.jitter->stats().stretched;
+    r.playout_shed = l.jitter->stats().dropped_for_delay;
+    r.late_packets = l.jitter->stats().late;
+  }
   if (l.codec) {
     r.concealed_frames = l.codec->stats().concealed;
     r.fec_recovered = l.codec->stats().fec_recovered;

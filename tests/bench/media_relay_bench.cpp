@@ -207,6 +207,7 @@ std::optional<rtp::srtp_session> generator_srtp() {
 
 struct engine_totals {  // from the sessions' closing reports
   uint64_t sessions = 0, received = 0, lost = 0, concealed = 0, late_ticks = 0;
+  uint64_t stretched = 0, shed = 0, late_packets = 0;  // the jitter buffers' moves
 };
 
 [[noreturn]] void run_engine_child(int ctl, int cpu, const options::tuning& tuning) {
@@ -247,6 +248,9 @@ struct engine_totals {  // from the sessions' closing reports
       totals.received += r.packets_received;
       totals.lost += static_cast<uint64_t>(std::max<int64_t>(r.quality.packets_lost, 0));
       totals.concealed += r.concealed_frames;
+      totals.stretched += r.playout_stretched;
+      totals.shed += r.playout_shed;
+      totals.late_packets += r.late_packets;
     }
     cv.notify_all();
   };
@@ -299,9 +303,11 @@ struct engine_totals {  // from the sessions' closing reports
       // stats() is a snapshot taken once a second on the media thread: late ticks since
       // the last close, give or take that second.
       uint64_t late = eng.stats().late_ticks;
-      std::fprintf(out, "%llu %llu %llu %llu %llu\n", static_cast<unsigned long long>(totals.sessions),
+      std::fprintf(out, "%llu %llu %llu %llu %llu %llu %llu %llu\n", static_cast<unsigned long long>(totals.sessions),
                    static_cast<unsigned long long>(totals.received), static_cast<unsigned long long>(totals.lost),
-                   static_cast<unsigned long long>(totals.concealed), static_cast<unsigned long long>(late - late_seen));
+                   static_cast<unsigned long long>(totals.concealed), static_cast<unsigned long long>(late - late_seen),
+                   static_cast<unsigned long long>(totals.stretched), static_cast<unsigned long long>(totals.shed),
+                   static_cast<unsigned long long>(totals.late_packets));
       late_seen = late;
     }
     std::fflush(out);
@@ -348,9 +354,11 @@ class hotline_relay {
     std::fflush(out_);
     char line[256];
     engine_totals t;
-    unsigned long long v[5] = {};
-    if (std::fgets(line, sizeof line, in_)) std::sscanf(line, "%llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4]);
+    unsigned long long v[8] = {};
+    if (std::fgets(line, sizeof line, in_))
+      std::sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
     t.sessions = v[0], t.received = v[1], t.lost = v[2], t.concealed = v[3], t.late_ticks = v[4];
+    t.stretched = v[5], t.shed = v[6], t.late_packets = v[7];
     return t;
   }
 
@@ -469,8 +477,9 @@ struct step_result {
   double jitter = 0;  // arrival jitter p99 - p50 of the relay's output, ms
   bool transcoded = false;
   test::probe_scores speech;  // the probe call's similarity, -1: no probe
-  double gen_cpu = 0, gen_late_p99 = 0;
+  double gen_cpu = 0, gen_late_p99 = 0, gen_late_max = 0;
   uint64_t udp_drops = 0, late_ticks = 0;
+  uint64_t stretched = 0, shed = 0, late_packets = 0;  // Hotline's jitter buffers, all calls
   int64_t relay_steal_ms = 0, gen_steal_ms = 0;  // the hypervisor's, over the whole step
   bool ok = false;  // the calls were set up
   // The generator's core saturated (or it sent very late): the relay was offered less
@@ -537,6 +546,7 @@ step_result run_step(const std::string& relay, scenario s, int calls, const opti
   if (relay == "hotline") {
     auto t = hl->close_all();
     r.late_ticks = t.late_ticks;
+    r.stretched = t.stretched, r.shed = t.shed, r.late_packets = t.late_packets;
     if (t.received + t.concealed) r.concealed = static_cast<double>(t.concealed) / static_cast<double>(t.received + t.concealed);
     if (t.received + t.lost) r.engine_lost = static_cast<double>(t.lost) / static_cast<double>(t.received + t.lost);
   } else {
@@ -558,6 +568,7 @@ step_result run_step(const std::string& relay, scenario s, int calls, const opti
   r.jitter = w.jitter_ms();
   r.transcoded = s != scenario::g711;
   r.gen_late_p99 = w.send_late_p99_ms;
+  r.gen_late_max = w.send_late_max_ms;
   // Loss. G.711: the marked frames, exact and end to end, whatever the relay does to
   // headers. With a transcoded side the payload cannot carry marks: packets missing from
   // the expected 50/s and sequence gaps; Hotline sends a packet every tick even from
@@ -575,14 +586,15 @@ void print_step(const std::string& relay, scenario s, const step_result& r) {
   if (r.marked_loss >= 0) std::printf(" (marked %.3f%%, worst stream %.1f%%)", r.marked_loss * 100, r.worst_stream * 100);
   std::printf("  deficit %.3f%% seq-gaps %.3f%%", r.deficit * 100, r.seq_loss * 100);
   if (r.concealed >= 0)
-    std::printf(" engine-lost %.3f%% concealed %.3f%% late-ticks %llu", r.engine_lost * 100, r.concealed * 100,
-                static_cast<unsigned long long>(r.late_ticks));
+    std::printf(" engine-lost %.3f%% concealed %.3f%% late-ticks %llu playout +%llu/-%llu late %llu", r.engine_lost * 100,
+                r.concealed * 100, static_cast<unsigned long long>(r.late_ticks), static_cast<unsigned long long>(r.stretched),
+                static_cast<unsigned long long>(r.shed), static_cast<unsigned long long>(r.late_packets));
   if (r.p50 >= 0) std::printf("  latency p50 %.1f ms p99 %.1f ms", r.p50, r.p99);
   std::printf("  jitter p99 %.1f ms", r.jitter);
   if (r.speech.to_callee >= 0 || r.speech.to_caller >= 0)
     std::printf("  speech %.4f/%.4f", r.speech.to_callee, r.speech.to_caller);
-  std::printf("  udp-drops %llu  generator CPU %.0f%% late-p99 %.2f ms", static_cast<unsigned long long>(r.udp_drops), r.gen_cpu * 100,
-              r.gen_late_p99);
+  std::printf("  udp-drops %llu  generator CPU %.0f%% late-p99 %.2f ms max %.1f ms", static_cast<unsigned long long>(r.udp_drops),
+              r.gen_cpu * 100, r.gen_late_p99, r.gen_late_max);
   if (r.relay_steal_ms || r.gen_steal_ms)
     std::printf("  steal relay %lld ms generator %lld ms", static_cast<long long>(r.relay_steal_ms), static_cast<long long>(r.gen_steal_ms));
   if (r.generator_bound()) std::printf("  (generator-bound)");

@@ -98,6 +98,7 @@ struct load_window_result {
     return p99 >= transit.max_ms() ? 1000 : p99 - transit.percentile_ms(0.5);
   }
   double send_late_p99_ms = 0;                 // how late the generator sent
+  double send_late_max_ms = 0;
   double generator_cpu = 0;                    // of the generator thread, over the window
 };
 
@@ -323,6 +324,7 @@ class rtp_load {
       auto p = lateness.begin() + static_cast<std::ptrdiff_t>(lateness.size() * 99 / 100);
       std::nth_element(lateness.begin(), p, lateness.end());
       r.send_late_p99_ms = static_cast<double>(*p) / 1e6;
+      r.send_late_max_ms = static_cast<double>(*std::max_element(lateness.begin(), lateness.end())) / 1e6;
     }
     return r;
   }
