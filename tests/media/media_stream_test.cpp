@@ -103,6 +103,12 @@ struct running {
     peer.target(open(r));
     eng.configure_leg(s, r, n ? *n : pcmu_to(peer.port()));
   }
+  // A PCMU caller and an Opus agent fed the caller's narrowband audio (a 12333 call).
+  void join_pcmu_caller_and_opus_agent(rtp_peer& caller, rtp_peer& agent) {
+    join(caller, leg_role::caller);
+    agent.target(open(leg_role::agent));
+    eng.configure_leg(s, leg_role::agent, opus_to(agent.port()), 4000);
+  }
   media_event close() {
     eng.close_session(s);
     EXPECT_TRUE(ev.wait(media_event::kind::closed));
@@ -270,12 +276,8 @@ TEST_P(media_engine, whisper_in_a_forwarded_bridge_keeps_the_agents_stream_conti
 
 TEST_P(media_engine, pcmu_caller_and_opus_agent_are_transcoded_at_the_callers_bandwidth) {
   running r(config());
-  auto& eng = r.eng;
-  auto s = r.s;
   rtp_peer caller, agent;
-  r.join(caller, leg_role::caller);
-  agent.target(r.open(leg_role::agent));
-  eng.configure_leg(s, leg_role::agent, opus_to(agent.port()), 4000);
+  r.join_pcmu_caller_and_opus_agent(caller, agent);
   caller.stream_pcmu(tone(440, 8000, 1), 2.0);
   agent.collect(200ms);
   auto pk = agent.rtp_with_pt(111);
@@ -295,12 +297,8 @@ TEST_P(media_engine, pcmu_caller_and_opus_agent_are_transcoded_at_the_callers_ba
 // SILK with in-band FEC (the peer asked for it: useinbandfec=1); back when the loss is gone.
 TEST_P(media_engine, the_agents_opus_carries_fec_only_while_its_phone_reports_loss) {
   running r(config());
-  auto& eng = r.eng;
-  auto s = r.s;
   rtp_peer caller, agent;
-  r.join(caller, leg_role::caller);
-  agent.target(r.open(leg_role::agent));
-  eng.configure_leg(s, leg_role::agent, opus_to(agent.port()), 4000);
+  r.join_pcmu_caller_and_opus_agent(caller, agent);
   const auto& speech = mandarin_speech(greeting_text);
   ASSERT_GT(speech.size(), 8000u * 3) << "espeak-ng or sox failed";
   // RFC 6716 §3.1: TOC config 0-3 SILK narrowband, 16-19 CELT narrowband. A code-0 SILK
