@@ -31,7 +31,9 @@
 // frames; see rtp_load.hpp). A relay's ramp stops at >= 1 % loss or a saturated core. Its
 // calls per core: calls / CPU share at the highest step with < 0.1 % loss and < 98 % CPU
 // (and, with a transcoded side, output jitter p99 - p50 <= 20 ms and the probe's speech
-// >= 0.95 both ways).
+// >= 0.95 both ways). Hotline's steps also print what its jitter buffers did over the
+// calls (`playout +stretched/-shed`, `late`: packets that came after their slot was
+// played), and every step the generator's worst send lateness (`max`).
 //
 // Pinning: the generator (this process) runs on --generator-cpu. Hotline's engine runs in
 // a child forked at start-up, pinned with sched_setaffinity to --relay-cpu before the
