@@ -464,6 +464,13 @@ bool session::pcm_needed(size_t from) const {
   return false;
 }
 
+// An Opus stream that has lost a packet plays one frame later from then on, so that the
+// packet after a lost one is usually here when the lost one is played and its in-band FEC
+// data recovers it (codec::audio_codec::conceal): 20 ms more delay on a lossy leg only.
+void session::hold_for_fec(leg& l) {
+  if (l.jitter->stats().lost > 0) l.jitter->set_extra_delay(1);
+}
+
 void session::decode_frame(leg& l) {
   if (l.rx_frame.lost) {
     // G.711 concealment repeats the last frame: first show the codec the one forwarded.
@@ -540,6 +547,7 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
     lp->has_input = false;
     lp->encoded_len = 0;
     lp->has_frame = lp->configured && lp->expects && lp->jitter && lp->jitter->pop(lp->rx_frame);
+    if (lp->has_frame && lp->codec && lp->codec->codec() == codec::kind::opus) hold_for_fec(*lp);
   }
   // 2. Forwarding on arrival ends where it no longer applies (the tick sends from here);
   //    G.711 pass-through at the tick where a leg hears just one other on the same codec.

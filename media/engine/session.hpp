@@ -179,6 +179,7 @@ class session {
                    int64_t now_ns, engine_stats& stats);
   bool pcm_needed(size_t from) const;
   void decode_frame(leg& l);
+  void hold_for_fec(leg& l);
   void update_vad(leg& l);
   bool mixes(const leg& l) const;  // sends audio made by the mixer this tick
   void record_frame(size_t agent, bool agent_hears_caller_alone);

@@ -59,6 +59,7 @@ void jitter_buffer::restart() {
   last_lost_ts_.reset();
   underruns_in_row_ = 0;
   surplus_ticks_ = 0;
+  extra_delay_applied_ = 0;
 }
 
 jitter_buffer::insert_result jitter_buffer::insert(uint16_t sequence, uint32_t timestamp,
@@ -121,6 +122,14 @@ bool jitter_buffer::pop(frame& f) {
     if (depth() < stats_.target_delay_frames) return false;
     playing_ = true;
     surplus_ticks_ = 0;
+  }
+  // Extra delay asked for (set_extra_delay): one concealment frame without moving on.
+  if (extra_delay_applied_ < extra_delay_frames_ && depth() + 1 < config_.max_delay_frames) {
+    ++extra_delay_applied_;
+    ++stats_.stretched;
+    f.lost = true;
+    f.timestamp = next_ts_;
+    return true;
   }
   // Grow the delay when the jitter grew: play one concealment frame without moving on
   // (at most one per 10 ticks, so the stretch is not heard as a stutter).

@@ -8,6 +8,7 @@
 // slot was played as lost is played next instead of dropped (the playout point moves one
 // frame back), so a stream whose packets land close to the tick settles one frame later.
 // Single-threaded (its media thread); no locks.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -72,6 +73,12 @@ class jitter_buffer {
     }
   }
 
+  // Frames of delay above what the jitter asks for, added by playing that many concealment
+  // frames (stretched) and kept until the stream restarts. One for an Opus stream that
+  // lost a packet: the next packet is then here when a lost one is played, and its FEC
+  // data recovers the lost frame (at the 1-frame minimum it has not arrived yet).
+  void set_extra_delay(uint32_t frames) { extra_delay_frames_ = std::min(frames, config_.max_delay_frames); }
+
   const jitter_stats& stats() const { return stats_; }
   size_t depth() const;  // frames buffered ahead of the playout point
 
@@ -97,6 +104,7 @@ class jitter_buffer {
   uint32_t underruns_in_row_ = 0;
   uint32_t surplus_ticks_ = 0;
   uint32_t stretch_ticks_ = 0;
+  uint32_t extra_delay_frames_ = 0, extra_delay_applied_ = 0;
   std::optional<uint32_t> last_lost_ts_;  // the frame last played as lost (an underrun)
   jitter_stats stats_;
 };

@@ -72,6 +72,7 @@ class rtp_peer {
     send_raw(std::move(pkt));
   }
   void advance(uint32_t samples) { ts_ += samples; }
+  void skip_sequence() { ++seq_; }  // a packet lost on the way
   uint32_t timestamp() const { return ts_; }
 
   // Sends `seconds` of PCMU at real time (20 ms pacing) from a PCM source at 8 kHz.
