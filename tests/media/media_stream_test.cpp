@@ -361,9 +361,9 @@ TEST_P(media_engine, the_agents_opus_carries_fec_only_while_its_phone_reports_lo
   r.close();
 }
 
-// An Opus phone that loses packets on the way in: the leg's jitter buffer holds one more
-// frame while losses come, so the packet after a lost one is there when the lost one is
-// played, and its in-band FEC data recovers it instead of plain concealment.
+// An Opus phone that loses packets on the way in: after the first loss the leg's jitter
+// buffer holds one more frame, so the packet after a lost one is there when the lost one
+// is played, and its in-band FEC data recovers it instead of plain concealment.
 TEST_P(media_engine, lost_opus_packets_are_recovered_from_the_next_packets_fec) {
   running r(config());
   rtp_peer caller, agent;
