@@ -283,9 +283,7 @@ class uring_io final : public packet_io {
       // as lost and then dropped them as late (speech 0.86 at 250 transcoded calls after
       // one 60 ms stall). A wait for many completions with an expired timeout runs that
       // many items first.
-      __kernel_timespec now_ts{0, 0};
-      io_uring_cqe* first = nullptr;
-      r = io_uring_wait_cqes(&ring_, &first, completion_entries / 2, &now_ts, nullptr);
+      r = run_deferred_now();
     }
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) return;
     timespec real, mono;
@@ -305,9 +303,7 @@ class uring_io final : public packet_io {
     // number of rounds: the tick must not play those streams' packets as lost.
     for (int round = 0; ticked && !rearm_.empty() && round < 64; ++round) {
       rearm_receives();
-      __kernel_timespec now_ts{0, 0};
-      io_uring_cqe* first = nullptr;
-      io_uring_submit_and_wait_timeout(&ring_, &first, completion_entries / 2, &now_ts, nullptr);
+      run_deferred_now();
       take_completions(h, wake, ticked);
     }
     rearm_receives();
@@ -316,6 +312,14 @@ class uring_io final : public packet_io {
   }
 
  private:
+  // Submits what is queued and runs up to half a completion queue of deferred task work
+  // (receives) without waiting: a wait for that many completions with an expired timeout.
+  int run_deferred_now() {
+    __kernel_timespec now_ts{0, 0};
+    io_uring_cqe* first = nullptr;
+    return io_uring_submit_and_wait_timeout(&ring_, &first, completion_entries / 2, &now_ts, nullptr);
+  }
+
   // Every completion the ring holds: datagrams to the handler, sends' slots back, and
   // whether the eventfd or the timer fired.
   void take_completions(handler& h, bool& wake, bool& ticked) {

@@ -547,7 +547,7 @@ void session::tick(int64_t now_ns, engine_stats& stats) {
     lp->has_input = false;
     lp->encoded_len = 0;
     lp->has_frame = lp->configured && lp->expects && lp->jitter && lp->jitter->pop(lp->rx_frame);
-    if (lp->has_frame && lp->codec && lp->codec->codec() == codec::kind::opus) hold_for_fec(*lp);
+    if (lp->has_frame && lp->rx_frame.lost && lp->codec && lp->codec->codec() == codec::kind::opus) hold_for_fec(*lp);
   }
   // 2. Forwarding on arrival ends where it no longer applies (the tick sends from here);
   //    G.711 pass-through at the tick where a leg hears just one other on the same codec.

@@ -123,18 +123,13 @@ bool jitter_buffer::pop(frame& f) {
     playing_ = true;
     surplus_ticks_ = 0;
   }
-  // Extra delay asked for (set_extra_delay): one concealment frame without moving on.
-  if (extra_delay_applied_ < extra_delay_frames_ && depth() + 1 < config_.max_delay_frames) {
-    ++extra_delay_applied_;
-    ++stats_.stretched;
-    f.lost = true;
-    f.timestamp = next_ts_;
-    return true;
-  }
-  // Grow the delay when the jitter grew: play one concealment frame without moving on
-  // (at most one per 10 ticks, so the stretch is not heard as a stutter).
-  if (depth() + 1 < stats_.target_delay_frames && ++stretch_ticks_ >= 10) {
-    stretch_ticks_ = 0;
+  // Grow the delay: play one concealment frame without moving on. Asked for
+  // (set_extra_delay), or because the jitter grew (at most one per 10 ticks, so the
+  // stretch is not heard as a stutter).
+  const bool asked = extra_delay_applied_ < extra_delay_frames_ && depth() + 1 < config_.max_delay_frames;
+  if (asked || (depth() + 1 < stats_.target_delay_frames && ++stretch_ticks_ >= 10)) {
+    if (asked) ++extra_delay_applied_;
+    else stretch_ticks_ = 0;
     ++stats_.stretched;
     f.lost = true;
     f.timestamp = next_ts_;

@@ -10,6 +10,7 @@
 //   build/release/tests/bench/narrowband_opus_bench [--loops=4]
 #include <opus/opus.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
