@@ -81,6 +81,20 @@ void session::begin_direct(size_t to, size_t from, int64_t now_ns, engine_stats&
   });
 }
 
+// After the tick's sends: forwarding on arrival begins where the tick just sent a source's
+// frame alone.
+void session::begin_forwarding(int64_t now_ns, engine_stats& stats) {
+  for (size_t to = 0; to < max_call_legs; ++to) {
+    leg* l = legs_[to].get();
+    if (!l || l->direct_from >= 0 || l->skip_from >= 0) continue;
+    auto from = direct_source(to, now_ns);
+    if (!from) continue;
+    const leg* src = legs_[*from].get();
+    if (src->has_frame && !src->rx_frame.lost && l->forward_from == static_cast<int>(*from))
+      begin_direct(to, *from, now_ns, stats);
+  }
+}
+
 void session::end_direct(leg& l, int64_t now_ns) {
   // The tick sends from here on. What it sends next: the source's frame after the last one
   // forwarded, with the mapping forwarding used, so the stream runs on without a gap or a

@@ -2,6 +2,7 @@
 // Internal to the media engine: one call's media on its media thread. Not thread-safe;
 // only the owning media thread touches a session.
 #include <netinet/in.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -25,6 +26,19 @@
 #include "media/rtp/srtp_session.hpp"
 
 namespace hotline::media::detail {
+
+// Unpredictable initial SSRC, sequence and timestamp (RFC 3550 §5.1), RTCP dither.
+template <class T>
+T random_value() {
+  T v{};
+  if (getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v)) v = static_cast<T>(reinterpret_cast<uintptr_t>(&v));
+  return v;
+}
+
+// RTP clock units from the monotonic clock (no overflow for centuries of uptime).
+inline uint64_t clock_units(int64_t now_ns, uint32_t clock) {
+  return static_cast<uint64_t>(now_ns / 1000) * (clock / 1000) / 1000;
+}
 
 struct leg;
 class session;
@@ -177,6 +191,19 @@ class session {
   void forward_on_arrival(leg& from, const rtp::packet_view& pv, bool duplicate, int64_t now_ns, engine_stats& stats);
   void send_direct(leg& l, uint16_t in_seq, uint32_t in_ts, std::span<const std::byte> payload, bool marker,
                    int64_t now_ns, engine_stats& stats);
+  // The tick's steps (tick.cpp), in order.
+  using pcm_inputs = std::array<std::span<const int16_t>, mix::max_legs>;
+  using pcm_outputs = std::array<std::span<int16_t>, mix::max_legs>;
+  void take_frames();
+  void hand_over_forwarding(int64_t now_ns);
+  void prepare_inputs(int64_t now_ns, pcm_inputs& inputs, pcm_outputs& outputs);
+  bool next_playback_frame(pcm_inputs& inputs);  // true: the clip ended with this frame
+  void send_frame(leg& l, engine_stats& stats);
+  void begin_forwarding(int64_t now_ns, engine_stats& stats);
+  void measure_conversation();
+  void feed_tap();
+  void end_playback();
+  void run_timers(int64_t now_ns, engine_stats& stats);
   bool pcm_needed(size_t from) const;
   void decode_frame(leg& l);
   void hold_for_fec(leg& l);
