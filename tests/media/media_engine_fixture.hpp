@@ -1,7 +1,7 @@
 #pragma once
 // The media engine's test fixture over real loopback sockets: every test runs on both I/O
 // paths (io_uring and epoll), with a started engine, one session and scripted RTP peers
-// (media_stream_test.cpp, media_engine_io_test.cpp).
+// (media_stream_test.cpp, media_engine_codec_test.cpp, media_engine_io_test.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
