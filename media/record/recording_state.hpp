@@ -24,7 +24,6 @@
 
 namespace hotline::record::detail {
 
-
 inline constexpr uint32_t frames_per_second = 50;  // 20 ms media ticks
 // Ogg pages are cut at most every 500 ms of audio (48 kHz granule units): with the pool's
 // poll interval this keeps what a SIGKILL can lose under a second.
