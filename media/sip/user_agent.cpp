@@ -275,9 +275,10 @@ void user_agent::handle_options(txn_id id, const message& request) {
   respond(id, std::move(r));
 }
 
-void user_agent::handle_invite(txn_id id, const message& request, const address& from) {
-  // Who may call in: a configured trunk, or a phone registered from this address.
-  incoming_call in;
+// Who may call in: a configured trunk, or a phone registered from this address; and only
+// while there is room (admission control: new calls only, calls in progress are never
+// touched). False once the INVITE has been answered with why not.
+bool user_agent::admit_invite(txn_id id, const message& request, const address& from, incoming_call& in) {
   if (const trunk_config* trunk = trunk_for(from)) {
     in.trunk = trunk->name;
     in.policy = trunk->policy;
@@ -287,12 +288,11 @@ void user_agent::handle_invite(txn_id id, const message& request, const address&
       ++stats_.rejected_forbidden;
       if (log_) log_("info", "INVITE from unknown source " + to_string(from) + " refused (403)");
       reply(id, request, 403, "Not a trunk or registered phone");
-      return;
+      return false;
     }
     in.registered_user = *user;
     in.policy = phone_policy(*user);
   }
-  // Admission control: new calls only; calls in progress are never touched.
   double cpu = cpu_load_ ? cpu_load_() : 0.0;
   if (calls_.size() >= config_.max_calls || cpu > config_.max_cpu) {
     ++stats_.rejected_overload;
@@ -300,53 +300,69 @@ void user_agent::handle_invite(txn_id id, const message& request, const address&
                               random_token(10));
     r.add_header("Retry-After", std::to_string(config_.retry_after_s));
     respond(id, std::move(r));
-    return;
+    return false;
   }
+  return true;
+}
+
+// The INVITE's offer, if it carries one. False once the INVITE has been answered with what
+// is wrong with its body.
+bool user_agent::take_offer(txn_id id, const message& request, incoming_call& in) {
+  if (request.body.empty()) return true;  // an offerless INVITE: our 2xx offers
+  if (const std::string* accept = request.header_value("Accept");
+      accept && accept->find("application/sdp") == std::string::npos) {
+    respond(id, make_response(request, 406, {}, random_token(10)));  // RFC 4475 sdp01: our answer could not be SDP
+    return false;
+  }
+  if (!iequals(request.content_type.substr(0, request.content_type.find(';')), "application/sdp")) {
+    message r = make_response(request, 415, {}, random_token(10));
+    r.add_header("Accept", "application/sdp");
+    respond(id, std::move(r));
+    return false;
+  }
+  auto parsed = sdp::parse(request.body);
+  if (auto* err = std::get_if<sdp::parse_error>(&parsed)) {
+    reply(id, request, 400, "Bad SDP: " + err->message);
+    return false;
+  }
+  in.offer = std::get<sdp::session_description>(std::move(parsed));
+  return true;
+}
+
+// The session timer the INVITE asks for (RFC 4028), into `c`. False once the INVITE has
+// been answered with why it cannot have it.
+bool user_agent::take_session_timer(txn_id id, const message& request, call& c) {
+  const std::string* se_value = request.header_value("Session-Expires");
+  if (!se_value) return true;
+  auto se = parse_session_expires(*se_value);
+  if (!se) {
+    reply(id, request, 400, "Bad Session-Expires");
+    return false;
+  }
+  if (se->seconds < config_.min_session_expires) {
+    message r = make_response(request, 422, {}, random_token(10));
+    r.add_header("Min-SE", std::to_string(config_.min_session_expires));
+    respond(id, std::move(r));
+    return false;
+  }
+  c.session_interval = se->seconds;
+  // RFC 4028 §9: the UAC's choice stands; if it left it open and supports timers it
+  // refreshes, otherwise we do.
+  c.we_refresh = se->refresher == "uas" || (se->refresher.empty() && !request.has_option("Supported", "timer"));
+  return true;
+}
+
+void user_agent::handle_invite(txn_id id, const message& request, const address& from) {
+  incoming_call in;
+  if (!admit_invite(id, request, from, in)) return;
   if (request.contacts.empty()) {
     reply(id, request, 400, "INVITE without Contact");
     return;
   }
-  if (!request.body.empty()) {
-    if (const std::string* accept = request.header_value("Accept");
-        accept && accept->find("application/sdp") == std::string::npos) {
-      message r = make_response(request, 406, {}, random_token(10));
-      respond(id, std::move(r));  // RFC 4475 sdp01: our answer could not be SDP
-      return;
-    }
-    if (!iequals(request.content_type.substr(0, request.content_type.find(';')), "application/sdp")) {
-      message r = make_response(request, 415, {}, random_token(10));
-      r.add_header("Accept", "application/sdp");
-      respond(id, std::move(r));
-      return;
-    }
-    auto parsed = sdp::parse(request.body);
-    if (auto* err = std::get_if<sdp::parse_error>(&parsed)) {
-      reply(id, request, 400, "Bad SDP: " + err->message);
-      return;
-    }
-    in.offer = std::get<sdp::session_description>(std::move(parsed));
-  }
-  uint32_t interval = 0;
-  bool we_refresh = false;
-  if (const std::string* se_value = request.header_value("Session-Expires")) {
-    auto se = parse_session_expires(*se_value);
-    if (!se) {
-      reply(id, request, 400, "Bad Session-Expires");
-      return;
-    }
-    if (se->seconds < config_.min_session_expires) {
-      message r = make_response(request, 422, {}, random_token(10));
-      r.add_header("Min-SE", std::to_string(config_.min_session_expires));
-      respond(id, std::move(r));
-      return;
-    }
-    interval = se->seconds;
-    // RFC 4028 §9: the UAC's choice stands; if it left it open and supports timers it
-    // refreshes, otherwise we do.
-    we_refresh = se->refresher == "uas" || (se->refresher.empty() && !request.has_option("Supported", "timer"));
-  }
-
+  if (!take_offer(id, request, in)) return;
   auto c = std::make_unique<call>();
+  if (!take_session_timer(id, request, *c)) return;
+
   c->ref = new_ref();
   c->inbound = true;
   c->call_id = request.call_id;
@@ -361,8 +377,6 @@ void user_agent::handle_invite(txn_id id, const message& request, const address&
   c->invite_txn = id;
   c->invite = request;
   c->remote_sdp = request.body;
-  c->session_interval = interval;
-  c->we_refresh = we_refresh;
   in.ref = c->ref;
   in.call_id = request.call_id;
   in.from = request.from;

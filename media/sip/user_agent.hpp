@@ -86,6 +86,9 @@ class user_agent final : public transaction_user {
   struct call;
   struct client_purpose;
   void handle_invite(txn_id id, const message& request, const address& from);
+  bool admit_invite(txn_id id, const message& request, const address& from, incoming_call& in);
+  bool take_offer(txn_id id, const message& request, incoming_call& in);
+  bool take_session_timer(txn_id id, const message& request, call& c);
   void handle_in_dialog(txn_id id, const message& request, call& c);
   void handle_cancel(txn_id id, const message& request);
   void handle_options(txn_id id, const message& request);
@@ -96,6 +99,8 @@ class user_agent final : public transaction_user {
   message in_dialog_request(call& c, std::string method);
   void send_in_dialog(call& c, std::string method, std::string body, int purpose);
   void send_ack(call& c, const message& response);
+  void on_invite_response(call& c, const message& response);
+  void on_reinvite_response(call& c, const message& response, bool refresh_only);
   void end_call(call& c, end_cause cause, int status, std::string reason, bool by_remote);
   void refuse(call_ref ref, std::string reason);
   void add_common_headers(message& m) const;

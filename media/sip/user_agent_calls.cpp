@@ -249,6 +249,23 @@ void user_agent::send_ack(call& c, const message& response) {
   transport_.send(c.flow, c.last_ack);
 }
 
+namespace {
+
+// The event a response to one of our requests becomes, with the session description its
+// body carries (if it is one).
+call_event response_event(call_ref ref, call_event_kind kind, const message& response) {
+  call_event e;
+  e.ref = ref;
+  e.kind = kind;
+  e.status = response.status;
+  e.reason = response.reason;
+  if (!response.body.empty())
+    if (auto p = sdp::parse(response.body); auto* s = std::get_if<sdp::session_description>(&p)) e.sdp = std::move(*s);
+  return e;
+}
+
+}  // namespace
+
 void user_agent::on_response(txn_id id, const message& response) {
   auto it = client_txns_.find(id);
   if (it == client_txns_.end()) {
@@ -262,102 +279,79 @@ void user_agent::on_response(txn_id id, const message& response) {
   if (response.status >= 200) client_txns_.erase(it);
   call* c = find_call(ref);
   if (!c) return;
-  int status = response.status;
   switch (purpose) {
-    case p_invite: {
-      if (status < 200) {
-        c->provisional_seen = true;
-        if (const std::string* tag = response.to.tag(); tag && c->remote_tag.empty()) c->remote_tag = *tag;
-        if (c->cancel_pending) {
-          c->cancel_pending = false;
-          hangup(ref, now_);
-          return;
-        }
-        if (status == 100) return;
-        call_event e;
-        e.ref = ref;
-        e.kind = call_event_kind::progress;
-        e.status = status;
-        e.reason = response.reason;
-        if (!response.body.empty())
-          if (auto p = sdp::parse(response.body); auto* s = std::get_if<sdp::session_description>(&p)) e.sdp = std::move(*s);
-        events_.on_call_event(std::move(e));
-        return;
-      }
-      if (status < 300) {
-        if (c->ph == call::phase::confirmed || c->ph == call::phase::ending) {  // another 2xx (forked or repeated)
-          send_ack(*c, response);
-          return;
-        }
-        c->remote_tag = response.to.tag() ? *response.to.tag() : std::string();
-        c->remote = response.to;
-        if (!response.contacts.empty()) c->remote_target = response.contacts.front().uri;
-        c->route_set.assign(response.record_routes.rbegin(), response.record_routes.rend());  // §12.1.2
-        c->remote_sdp = response.body;
-        c->ph = call::phase::confirmed;
-        send_ack(*c, response);
-        if (c->cancelled) {  // the 2xx crossed our CANCEL: the call exists, so end it
-          hangup(ref, now_);
-          return;
-        }
-        if (const std::string* se = response.header_value("Session-Expires")) {
-          if (auto parsed = parse_session_expires(*se)) {
-            c->session_interval = parsed->seconds;
-            c->we_refresh = parsed->refresher != "uas";
-            auto s = std::chrono::seconds(c->we_refresh ? c->session_interval / 2
-                                                        : c->session_interval - std::min(32u, c->session_interval / 3));
-            c->session_deadline = now_ + s;
-          }
-        }
-        call_event e;
-        e.ref = ref;
-        e.kind = call_event_kind::answered;
-        e.status = status;
-        if (auto p = sdp::parse(response.body); auto* s = std::get_if<sdp::session_description>(&p)) e.sdp = std::move(*s);
-        events_.on_call_event(std::move(e));
-        return;
-      }
-      end_call(*c, c->cancelled ? end_cause::cancelled : end_cause::failed, status, response.reason, false);
-      return;
-    }
+    case p_invite:
+      return on_invite_response(*c, response);
     case p_reinvite:
-    case p_refresh: {
-      if (status < 200) return;
-      c->reinvite_out = 0;
-      if (status < 300) {
-        send_ack(*c, response);
-        if (!response.contacts.empty()) c->remote_target = response.contacts.front().uri;
-        if (c->session_interval && c->we_refresh) c->session_deadline = now_ + std::chrono::seconds(c->session_interval / 2);
-        if (purpose == p_refresh) return;
-        c->remote_sdp = response.body;
-        call_event e;
-        e.ref = ref;
-        e.kind = call_event_kind::reinvite_answered;
-        e.status = status;
-        if (auto p = sdp::parse(response.body); auto* s = std::get_if<sdp::session_description>(&p)) e.sdp = std::move(*s);
-        events_.on_call_event(std::move(e));
-        return;
-      }
-      // §12.2.1.2: a 408 or 481 means the dialog is gone.
-      if (status == 408 || status == 481) {
-        c->ph = call::phase::ending;
-        send_in_dialog(*c, "BYE", {}, p_bye);
-      }
-      if (purpose == p_refresh) return;
-      call_event e;
-      e.ref = ref;
-      e.kind = call_event_kind::reinvite_failed;
-      e.status = status;
-      e.reason = response.reason;
-      events_.on_call_event(std::move(e));
-      return;
-    }
+    case p_refresh:
+      return on_reinvite_response(*c, response, purpose == p_refresh);
     case p_bye:
-      if (status >= 200) end_call(*c, end_cause::local_bye, status, "hung up", false);
+      if (response.status >= 200) end_call(*c, end_cause::local_bye, response.status, "hung up", false);
       return;
     default:
       return;  // CANCEL's own response: the INVITE's 487 ends the call
   }
+}
+
+void user_agent::on_invite_response(call& c, const message& response) {
+  const int status = response.status;
+  if (status < 200) {
+    c.provisional_seen = true;
+    if (const std::string* tag = response.to.tag(); tag && c.remote_tag.empty()) c.remote_tag = *tag;
+    if (c.cancel_pending) {  // the owner hung up before anything came back: CANCEL now
+      c.cancel_pending = false;
+      return hangup(c.ref, now_);
+    }
+    if (status != 100) events_.on_call_event(response_event(c.ref, call_event_kind::progress, response));
+    return;
+  }
+  if (status >= 300) {
+    return end_call(c, c.cancelled ? end_cause::cancelled : end_cause::failed, status, response.reason, false);
+  }
+  if (c.ph == call::phase::confirmed || c.ph == call::phase::ending) {  // another 2xx (forked or repeated)
+    return send_ack(c, response);
+  }
+  c.remote_tag = response.to.tag() ? *response.to.tag() : std::string();
+  c.remote = response.to;
+  if (!response.contacts.empty()) c.remote_target = response.contacts.front().uri;
+  c.route_set.assign(response.record_routes.rbegin(), response.record_routes.rend());  // §12.1.2
+  c.remote_sdp = response.body;
+  c.ph = call::phase::confirmed;
+  send_ack(c, response);
+  if (c.cancelled) return hangup(c.ref, now_);  // the 2xx crossed our CANCEL: the call exists, so end it
+  if (const std::string* se = response.header_value("Session-Expires")) {
+    if (auto parsed = parse_session_expires(*se)) {
+      c.session_interval = parsed->seconds;
+      c.we_refresh = parsed->refresher != "uas";
+      auto s = std::chrono::seconds(c.we_refresh ? c.session_interval / 2
+                                                 : c.session_interval - std::min(32u, c.session_interval / 3));
+      c.session_deadline = now_ + s;
+    }
+  }
+  events_.on_call_event(response_event(c.ref, call_event_kind::answered, response));
+}
+
+void user_agent::on_reinvite_response(call& c, const message& response, bool refresh_only) {
+  const int status = response.status;
+  if (status < 200) return;
+  c.reinvite_out = 0;
+  if (status < 300) {
+    send_ack(c, response);
+    if (!response.contacts.empty()) c.remote_target = response.contacts.front().uri;
+    if (c.session_interval && c.we_refresh) c.session_deadline = now_ + std::chrono::seconds(c.session_interval / 2);
+    if (refresh_only) return;
+    c.remote_sdp = response.body;
+    return events_.on_call_event(response_event(c.ref, call_event_kind::reinvite_answered, response));
+  }
+  // §12.2.1.2: a 408 or 481 means the dialog is gone.
+  if (status == 408 || status == 481) {
+    c.ph = call::phase::ending;
+    send_in_dialog(c, "BYE", {}, p_bye);
+  }
+  if (refresh_only) return;
+  call_event e = response_event(c.ref, call_event_kind::reinvite_failed, response);
+  e.sdp.reset();
+  events_.on_call_event(std::move(e));
 }
 
 void user_agent::on_stray_response(const message& response, const address&) {
