@@ -123,65 +123,18 @@ void session::configure(leg_role role, const sdp::negotiated& m, uint32_t source
   if (!lp) return;
   hold_direct();  // codec, direction or keys may change: the next tick decides again
   leg& l = *lp;
-  auto fail = [&](std::string why) {
+  const bool same_codec = l.configured && l.codec && codec::kind_of(m.audio.name, m.audio.clock_rate) == l.codec->codec();
+  std::optional<std::string> error = configure_codec(l, m, source_bandwidth_hz);
+  if (!error) error = configure_srtp(l, m);
+  if (error) {
     l.configured = false;
     media_event e;
     e.what = media_event::kind::leg_error;
     e.leg = role;
-    e.detail = std::move(why);
-    emit(std::move(e));
-  };
-  auto k = codec::kind_of(m.audio.name, m.audio.clock_rate);
-  if (!k) return fail("unsupported codec " + m.audio.name + "/" + std::to_string(m.audio.clock_rate));
-  bool same_codec = l.codec && l.codec->codec() == *k && l.configured;
-  if (!same_codec) {
-    codec::codec_params p;
-    p.codec = *k;
-    p.pcm_rate = mix_rate_;
-    p.ptime_ms = 20;  // the tick: we send 20 ms frames whatever ptime asks for
-    p.fec = m.opus_useinbandfec;
-    p.max_playback_rate = m.opus_maxplaybackrate;
-    p.source_bandwidth_hz = source_bandwidth_hz;
-    p.complexity = config_.opus_complexity;
-    p.narrowband_complexity = config_.opus_narrowband_complexity;
-    auto c = codec::audio_codec::create(p);
-    if (auto* err = std::get_if<std::string>(&c)) return fail(*err);
-    l.codec = std::move(std::get<0>(c));
-    rtp::jitter_config jc;
-    jc.clock_rate = l.codec->rtp_clock();
-    jc.frame_samples = l.codec->rtp_samples_per_frame();
-    l.jitter = std::make_unique<rtp::jitter_buffer>(jc);
-    l.rtp_clock = l.codec->rtp_clock();
-  } else if (source_bandwidth_hz) {
-    l.codec->set_source_bandwidth(source_bandwidth_hz);
+    e.detail = std::move(*error);
+    return emit(std::move(e));
   }
-  // SRTP: keep the contexts (replay window, rollover counter) while the keys stay.
-  bool want_srtp = m.local_crypto && m.remote_crypto;
-  bool keys_same = l.configured && l.media.local_crypto == m.local_crypto && l.media.remote_crypto == m.remote_crypto;
-  if (!want_srtp) {
-    l.srtp_out.reset();
-    l.srtp_in.reset();
-  } else if (!keys_same || !l.srtp_out) {
-    auto out_key = sdp::decode_key_salt(*m.local_crypto);
-    auto in_key = sdp::decode_key_salt(*m.remote_crypto);
-    if (!out_key || !in_key) return fail("SRTP key does not decode");
-    auto out = rtp::srtp_session::create(m.local_crypto->suite, *out_key, rtp::srtp_session::direction::outbound);
-    auto in = rtp::srtp_session::create(m.remote_crypto->suite, *in_key, rtp::srtp_session::direction::inbound);
-    if (auto* err = std::get_if<std::string>(&out)) return fail(*err);
-    if (auto* err = std::get_if<std::string>(&in)) return fail(*err);
-    l.srtp_out.emplace(std::move(std::get<0>(out)));
-    l.srtp_in.emplace(std::move(std::get<0>(in)));
-  }
-  // Where to send: the SDP's address until the peer's own packets show where it is.
-  bool address_same = l.configured && l.media.remote_address == m.remote_address && l.media.remote_port == m.remote_port;
-  if (!address_same) {
-    auto r = make_endpoint(m.remote_address, m.remote_port);
-    l.remote = r ? *r : endpoint{};
-    l.latched = false;
-    auto rc = m.rtcp_mux ? r : make_endpoint(m.remote_address, m.remote_rtcp_port);
-    l.remote_rtcp = rc ? *rc : endpoint{};
-    l.rtcp_latched = false;
-  }
+  configure_destination(l, m);
   l.payload_type = m.audio.payload_type;
   l.dtmf_pt = m.telephone_event ? std::optional<uint8_t>(m.telephone_event->payload_type) : std::nullopt;
   if (!same_codec || !l.dtmf_rx) {
@@ -192,7 +145,7 @@ void session::configure(leg_role role, const sdp::negotiated& m, uint32_t source
   }
   // A trunk without telephone-event sends its tones in the audio: listen for them there
   // (G.711 in a narrowband session, where the decoded frame is 8 kHz already).
-  bool inband = !l.dtmf_pt && *k != codec::kind::opus && mix_rate_ == 8000;
+  bool inband = !l.dtmf_pt && l.codec->codec() != codec::kind::opus && mix_rate_ == 8000;
   if (inband && !l.inband) l.inband.emplace();
   if (!inband) l.inband.reset();
   l.sends = m.local_direction == sdp::direction::sendrecv || m.local_direction == sdp::direction::sendonly;
@@ -206,6 +159,70 @@ void session::configure(leg_role role, const sdp::negotiated& m, uint32_t source
   l.timed_out = false;
   l.media = m;
   l.configured = true;
+}
+
+// A new codec (and its jitter buffer) when the negotiated one changed; the same one is
+// kept, with its state, and told the source's bandwidth.
+std::optional<std::string> session::configure_codec(leg& l, const sdp::negotiated& m, uint32_t source_bandwidth_hz) {
+  auto k = codec::kind_of(m.audio.name, m.audio.clock_rate);
+  if (!k) return "unsupported codec " + m.audio.name + "/" + std::to_string(m.audio.clock_rate);
+  if (l.configured && l.codec && l.codec->codec() == *k) {
+    if (source_bandwidth_hz) l.codec->set_source_bandwidth(source_bandwidth_hz);
+    return std::nullopt;
+  }
+  codec::codec_params p;
+  p.codec = *k;
+  p.pcm_rate = mix_rate_;
+  p.ptime_ms = 20;  // the tick: we send 20 ms frames whatever ptime asks for
+  p.fec = m.opus_useinbandfec;
+  p.max_playback_rate = m.opus_maxplaybackrate;
+  p.source_bandwidth_hz = source_bandwidth_hz;
+  p.complexity = config_.opus_complexity;
+  p.narrowband_complexity = config_.opus_narrowband_complexity;
+  auto c = codec::audio_codec::create(p);
+  if (auto* err = std::get_if<std::string>(&c)) return std::move(*err);
+  l.codec = std::move(std::get<0>(c));
+  rtp::jitter_config jc;
+  jc.clock_rate = l.codec->rtp_clock();
+  jc.frame_samples = l.codec->rtp_samples_per_frame();
+  l.jitter = std::make_unique<rtp::jitter_buffer>(jc);
+  l.rtp_clock = l.codec->rtp_clock();
+  return std::nullopt;
+}
+
+// SRTP: keep the contexts (replay window, rollover counter) while the keys stay.
+std::optional<std::string> session::configure_srtp(leg& l, const sdp::negotiated& m) {
+  bool want_srtp = m.local_crypto && m.remote_crypto;
+  bool keys_same = l.configured && l.media.local_crypto == m.local_crypto && l.media.remote_crypto == m.remote_crypto;
+  if (!want_srtp) {
+    l.srtp_out.reset();
+    l.srtp_in.reset();
+    return std::nullopt;
+  }
+  if (keys_same && l.srtp_out) return std::nullopt;
+  auto out_key = sdp::decode_key_salt(*m.local_crypto);
+  auto in_key = sdp::decode_key_salt(*m.remote_crypto);
+  if (!out_key || !in_key) return "SRTP key does not decode";
+  auto out = rtp::srtp_session::create(m.local_crypto->suite, *out_key, rtp::srtp_session::direction::outbound);
+  auto in = rtp::srtp_session::create(m.remote_crypto->suite, *in_key, rtp::srtp_session::direction::inbound);
+  if (auto* err = std::get_if<std::string>(&out)) return std::move(*err);
+  if (auto* err = std::get_if<std::string>(&in)) return std::move(*err);
+  l.srtp_out.emplace(std::move(std::get<0>(out)));
+  l.srtp_in.emplace(std::move(std::get<0>(in)));
+  return std::nullopt;
+}
+
+// Where to send: the SDP's address until the peer's own packets show where it is (a new
+// address in a re-INVITE is latched anew; the same one keeps what was latched).
+void session::configure_destination(leg& l, const sdp::negotiated& m) {
+  bool address_same = l.configured && l.media.remote_address == m.remote_address && l.media.remote_port == m.remote_port;
+  if (address_same) return;
+  auto r = make_endpoint(m.remote_address, m.remote_port);
+  l.remote = r ? *r : endpoint{};
+  l.latched = false;
+  auto rc = m.rtcp_mux ? r : make_endpoint(m.remote_address, m.remote_rtcp_port);
+  l.remote_rtcp = rc ? *rc : endpoint{};
+  l.rtcp_latched = false;
 }
 
 void session::set_mix(const mix::matrix& m) {

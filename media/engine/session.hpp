@@ -188,6 +188,9 @@ class session {
   void begin_direct(size_t to, size_t from, int64_t now_ns, engine_stats& stats);
   void end_direct(leg& l, int64_t now_ns);
   void hold_direct();
+  std::optional<std::string> configure_codec(leg& l, const sdp::negotiated& m, uint32_t source_bandwidth_hz);
+  std::optional<std::string> configure_srtp(leg& l, const sdp::negotiated& m);
+  void configure_destination(leg& l, const sdp::negotiated& m);
   void forward_on_arrival(leg& from, const rtp::packet_view& pv, bool duplicate, int64_t now_ns, engine_stats& stats);
   void send_direct(leg& l, uint16_t in_seq, uint32_t in_ts, std::span<const std::byte> payload, bool marker,
                    int64_t now_ns, engine_stats& stats);
