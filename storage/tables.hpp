@@ -36,4 +36,15 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(table::count_)
 
 inline constexpr std::string_view name_of(table t) { return table_names[static_cast<size_t>(t)]; }
 
+// What a table's values are: versioned records (record.hpp); nothing, the key being the
+// whole entry (an index into another table); or bytes nobody reads as a record.
+enum class value_kind : uint8_t { record, empty, raw };
+inline constexpr value_kind value_kind_of(table t) {
+  switch (t) {
+    case table::calls_by_caller: return value_kind::empty;
+    case table::stress: return value_kind::raw;
+    default: return value_kind::record;
+  }
+}
+
 }  // namespace hotline::storage

@@ -426,19 +426,23 @@ TEST_F(env_test, verify_flags_a_record_without_schema_envelope) {
   b.put(table::users, "trent", R"({"name":"trent"})");   // JSON, no "v"
   b.put(table::sessions, "s", R"({"v":0,"user":"x"})");  // "v" must be >= 1
   b.put(table::stress, be64(1), "raw bytes are fine here");
+  // An index's entries are their keys: empty values, as the call actor writes them.
+  b.put(table::calls_by_caller, std::string("13900001111") + '\0' + be64(7), std::string());
+  b.put(table::calls_by_caller, std::string("13900001111") + '\0' + be64(8), R"({"v":1})");
   ASSERT_FALSE(commit_one(std::move(b)));
   env_.reset();  // verify opens its own handle: one per process at a time
 
   auto report = verify(data_dir());
   EXPECT_FALSE(report.ok());
-  ASSERT_EQ(report.problems.size(), 3u);
-  for (const auto& p : report.problems) EXPECT_NE(p.find("schema envelope"), std::string::npos) << p;
+  ASSERT_EQ(report.problems.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_NE(report.problems[i].find("schema envelope"), std::string::npos) << report.problems[i];
+  EXPECT_EQ(report.problems[3], "calls_by_caller: index entry with a value at key #2");
   for (const auto& tc : report.tables) {
     if (tc.table == "users") {
       EXPECT_EQ(tc.records, 3u);
       EXPECT_EQ(tc.bad, 2u);
-    } else if (tc.table == "sessions") {
-      EXPECT_EQ(tc.bad, 1u);
+    } else if (tc.table == "sessions" || tc.table == "calls_by_caller") {
+      EXPECT_EQ(tc.bad, 1u) << tc.table;
     } else {
       EXPECT_EQ(tc.bad, 0u) << tc.table;
     }
