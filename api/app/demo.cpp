@@ -10,6 +10,8 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -41,9 +43,13 @@ constexpr skill_of_digit menu[] = {{'1', "pension"}, {'2', "medical"}, {'3', "un
 
 bool on_path(const std::string& tool) { return std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0; }
 
-std::string demo_dir(const config::config& cfg) { return cfg.server.data_dir + "/demo"; }
+// Absolute: each child runs in a folder of its own (spawn), and is given paths into this
+// one (the default data dir, ./var, is relative).
+std::string demo_dir(const config::config& cfg) {
+  return fs::absolute(fs::path(cfg.server.data_dir) / "demo").lexically_normal().string();
+}
 
-// A child process with its output in `dir`; killed with the demo.
+// A child process with its output in `dir` (stdout.txt, stderr.txt); killed with the demo.
 pid_t spawn(const std::vector<std::string>& args, const std::string& dir) {
   pid_t pid = fork();
   if (pid != 0) return pid;
@@ -174,6 +180,9 @@ class demo_impl final : public demo {
       if (auto ec = phones::save(app.env(), acc)) return error = "phone " + acc.user + ": " + ec.message(), false;
       if (!start_phone(acc.user)) return error = "cannot start baresip for " + acc.user, false;
     }
+    // A phone that cannot start (its config, its ports) exits at once: say which, and why.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (auto dead = exited_phone()) return error = "baresip exited: see " + *dead + "/stderr.txt", false;
     // Log the agents in once their phones have registered (N-04: the ACD offers calls
     // only to registered phones).
     std::thread([center, n = o.agents] {
@@ -211,6 +220,14 @@ class demo_impl final : public demo {
     return true;
   }
 
+  // The folder of a phone that has exited, if any.
+  std::optional<std::string> exited_phone() {
+    std::lock_guard lock(m_);
+    for (auto& [pid, d] : phones_)
+      if (waitpid(pid, nullptr, WNOHANG) == pid) return d;
+    return std::nullopt;
+  }
+
   bool start_phone(const std::string& ext) {
     auto d = dir_ + "/phone" + ext;
     std::error_code ec;
@@ -233,6 +250,7 @@ class demo_impl final : public demo {
     if (p < 0) return false;
     std::lock_guard lock(m_);
     children_.push_back(p);
+    phones_.emplace_back(p, d);
     return true;
   }
 
@@ -260,13 +278,29 @@ class demo_impl final : public demo {
                        "127.0.0.1", "-p", "0", "-mi", "127.0.0.1", "-nostdin",
                        "127.0.0.1:" + std::to_string(sip_port_)},
                       d);
-      if (p > 0) children_.push_back(p);
+      if (p > 0) {
+        children_.push_back(p);
+        callers_dir_[p] = d;
+      }
       cv_.wait_for(lock, std::chrono::duration<double>(gap(rng)), [this] { return stop_; });
     }
   }
 
+  // Ended callers go; one that failed is reported (once: the next ones likely fail alike).
   void reap() {
-    std::erase_if(children_, [](pid_t p) { return waitpid(p, nullptr, WNOHANG) == p; });
+    std::erase_if(children_, [this](pid_t p) {
+      int status = 0;
+      if (waitpid(p, &status, WNOHANG) != p) return false;
+      auto it = callers_dir_.find(p);
+      if (it != callers_dir_.end()) {
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !caller_failed_) {
+          caller_failed_ = true;
+          log::warn("demo", "a simulated caller failed", {{"see", it->second + "/stderr.txt"}});
+        }
+        callers_dir_.erase(it);
+      }
+      return true;
+    });
   }
 
   std::string dir_;
@@ -276,6 +310,9 @@ class demo_impl final : public demo {
   std::condition_variable cv_;
   bool stop_ = false;
   std::vector<pid_t> children_;
+  std::vector<std::pair<pid_t, std::string>> phones_;  // and their folders
+  std::map<pid_t, std::string> callers_dir_;
+  bool caller_failed_ = false;
   std::thread callers_;
 };
 

@@ -21,7 +21,7 @@ if [[ -n "${HOTLINE_TEST_PROMPTS:-}" && -d "$HOTLINE_TEST_PROMPTS" ]]; then ln -
 sip_port=$(free_port)
 cat >hotline.toml <<TOML
 [server]
-data_dir = "$work/var"
+data_dir = "var"  # relative, as the default ./var a newcomer gets
 [http]
 listen = "127.0.0.1"
 port = 0
