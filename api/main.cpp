@@ -448,6 +448,9 @@ int cmd_kb(const args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Help wherever it is asked for (`hotline serve --help`), before options want values.
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") return std::cout << usage, 0;
   args a;
   std::string error;
   if (!parse_args(std::span<char*>(argv + 1, static_cast<size_t>(argc - 1)), a, error)) {

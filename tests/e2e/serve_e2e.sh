@@ -85,6 +85,7 @@ check "verify data dir" "$bin" verify var
 check "user list (CLI)" bash -c "'$bin' user list --config hotline.toml | grep -q a1024"
 check "user add (CLI, password from stdin)" bash -c "echo 'cli-password-123' | '$bin' user add sup1 --roles supervisor --config hotline.toml"
 check "version" bash -c "'$bin' version | grep -q hotline"
+check "--help prints the usage and succeeds" bash -c "'$bin' --help | grep -q 'hotline serve' && '$bin' serve --help >/dev/null"
 
 # Knowledge base from the command line (server stopped: the index has one writer).
 check "kb export (starter content)" bash -c "'$bin' kb export kb.jsonl --config hotline.toml && test \$(wc -l <kb.jsonl) -gt 200"
