@@ -56,10 +56,12 @@ usage:
   hotline phone list [--config FILE]
   hotline phone remove EXT [--config FILE]
   hotline kb reindex [--config FILE]         rebuild the knowledge-base search index from LMDB (server stopped)
-  hotline kb import FILE.jsonl [--config FILE]   import entries as published (one JSON object per line)
+  hotline kb import FILE.jsonl [--config FILE]   import entries as published (one JSON object per line;
+                                             server stopped: while it serves, POST /v1/kb/import)
   hotline kb export [FILE.jsonl] [--config FILE] export the published entries (default: stdout)
   hotline kb import-docs DIR [--issuer X] [--config FILE]  store every *.md / *.txt in DIR as a policy document
-  hotline config-defaults                    print the default configuration as TOML
+  hotline config-defaults                    print the default configuration as TOML (ports, paths,
+                                             media port range...: change them in a --config FILE)
   hotline version
 
 roles: agent supervisor curator expert site_admin province_admin

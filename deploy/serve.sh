@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Command 1 of the README: installs what Hotline needs, builds it and runs
-# `hotline serve` with the embedded defaults (data in ./var, web on :8080; SIP on :5060 comes with the SIP edge).
+# `hotline serve` with the embedded defaults (data in ./var, web on :8080, SIP on :5060, media ports 20000-29999).
 # On the first start it prints the admin account's password. Extra arguments go to
 # `hotline serve` (e.g. --config hotline.toml).
 set -euo pipefail
