@@ -126,7 +126,8 @@ void call_actor::on_playback_done(playing what) {
       break;
     case playing::transfer:
     case playing::announcement:
-      if (phase_ == phase::waiting) play(ctx_->hold_music, playing::hold, true);
+      // Waiting, or an agent's phone ringing: the caller hears the music, never silence.
+      if (phase_ == phase::waiting || phase_ == phase::ringing) play(ctx_->hold_music, playing::hold, true);
       break;
     case playing::work_id:
       break;  // the conversation goes on
@@ -145,6 +146,11 @@ void call_actor::arm(call_timer::kind k, std::chrono::milliseconds d) {
   delayed_send(this, d, call_timer{k, timer_gen_});
 }
 
+void call_actor::arm_announcement() {
+  delayed_send(this, std::chrono::seconds(ctx_->options.announce_interval_s),
+               call_timer{call_timer::kind::announce, announce_gen_});
+}
+
 void call_actor::on_timer(const call_timer& t) {
   if (phase_ == phase::feature && t.what == call_timer::kind::digit) return feature_done(t.generation == 1);
   if (t.what == call_timer::kind::done) {
@@ -156,7 +162,11 @@ void call_actor::on_timer(const call_timer& t) {
     return;
   }
   if (t.what == call_timer::kind::announce) {
+    if (t.generation != announce_gen_) return;  // a chain of an earlier stay in a queue
+    // N-18: while an agent's phone rings there is no position to say; try again later
+    // (the offer may fail and the caller wait on).
     if (phase_ == phase::waiting) caf::anon_send(ctx_->acd(), position_req{id_});
+    else if (phase_ == phase::ringing) arm_announcement();
     return;
   }
   if (t.what == call_timer::kind::transfer) {
@@ -217,7 +227,8 @@ void call_actor::enqueue(const std::string& skill) {
   caf::anon_send(ctx_->acd(), enqueue_msg{req, caf::actor_cast<caf::actor>(this)});
   publish("queued");
   play(ctx_->clip("transfer"), playing::transfer);
-  arm(call_timer::kind::announce, std::chrono::seconds(ctx_->options.announce_interval_s));
+  ++announce_gen_;  // one chain of announcements per stay in a queue
+  arm_announcement();
 }
 
 void call_actor::update_acd(call_update u) {
@@ -249,9 +260,8 @@ void call_actor::on_queue(const queue_msg& m) {
     case queue_msg::kind::queued:
       break;
     case queue_msg::kind::position:
-      if (phase_ != phase::waiting) break;
-      announce_position(m.where);
-      arm(call_timer::kind::announce, std::chrono::seconds(ctx_->options.announce_interval_s));
+      if (phase_ == phase::waiting) announce_position(m.where);
+      if (phase_ == phase::waiting || phase_ == phase::ringing) arm_announcement();
       break;
     case queue_msg::kind::overflowed:
       rec_.queue = m.queue;
@@ -330,6 +340,8 @@ void call_actor::on_offer(const offer_msg& m) {
   }
   agent_local_ = std::get<sdp::local_media>(local);
   agent_offer_ = sdp::make_offer(ctx_->options.phone_policy, agent_local_, random_bytes);
+  agent_answer_ = {};  // this phone has had our offer, no answer of ours yet
+  agent_holding_ = false;
   sip::originate_request req;
   req.target = m.phone;
   req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;  // N-07: the agent sees who calls
@@ -345,6 +357,8 @@ void call_actor::offer_failed(const std::string& why) {
   drop_agent_leg();
   phase_ = phase::waiting;
   update_acd(call_update::offer_failed);
+  // Back in the queue: the music goes on (a prompt still playing hands over to it).
+  if (playing_ == playing::none) play(ctx_->hold_music, playing::hold, true);
 }
 
 void call_actor::drop_agent_leg() {
@@ -396,6 +410,9 @@ void call_actor::agent_answered(const sip::call_event& e) {
 }
 
 void call_actor::start_recording() {
+  // One file per call (N-42): the session records on through a re-queue or a transfer
+  // back to a queue, the next agent on the same right channel.
+  if (!rec_.recording.empty()) return;
   rec_.recording = calls::start_recording(*ctx_, session_, id_, caller_.call_id, offered_.agent,
                                           caf::actor_cast<caf::actor>(this), gate_);
   recording_pending_ = !rec_.recording.empty();
@@ -430,9 +447,9 @@ void call_actor::hang_up_caller(const std::string& by) {
 }
 
 void call_actor::on_sip(const sip::call_event& e) {
+  if (e.kind == call_event_kind::reinvite_offer) return on_reinvite(e);  // any leg's: answered or refused
   if (transfer_ref_ && e.ref == transfer_ref_) return on_transfer_leg(e);
   if (mon_ && mon_->ref && e.ref == mon_->ref) return on_monitor_leg(e);
-  if (e.kind == call_event_kind::reinvite_offer) return on_reinvite(e);
   bool from_agent = agent_ref_ && e.ref == agent_ref_;
   if (from_agent) {
     switch (e.kind) {

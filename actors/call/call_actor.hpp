@@ -51,6 +51,7 @@ class call_actor : public caf::event_based_actor {
             std::vector<leg_role> to = {leg_role::caller});
   void on_playback_done(playing what);
   void arm(call_timer::kind k, std::chrono::milliseconds d);
+  void arm_announcement();  // N-18: the next position announcement of this stay in a queue
   void on_timer(const call_timer& t);
   void on_digit(leg_role leg, char d);
 
@@ -89,9 +90,14 @@ class call_actor : public caf::event_based_actor {
   // A phone's re-INVITE is answered from the same local media (the leg keeps its SSRC,
   // sequence and SRTP contexts). When the agent holds (a=sendonly or inactive), the caller
   // hears hold music until the agent resumes; when the caller holds, the agent hears
-  // silence. A re-INVITE on another leg, or that cannot be answered, is refused (488) and
-  // the call goes on as it was.
+  // silence. The same for the supervisor's or expert's phone once it has the call (a
+  // transfer it answered, a take-over); a monitoring phone's re-INVITE is answered and
+  // changes nothing else. A re-INVITE on any other leg (one still ringing), or that cannot
+  // be answered, is refused (488) and the call goes on as it was.
   void on_reinvite(const sip::call_event& e);
+  // The agent, or the supervisor who has the call, held (`held`) or resumed; `holding` is
+  // that side's flag.
+  void talker_holds(bool held, bool& holding);
 
   // ---- N-40 listen, whisper, barge, take over -----------------------------------------
   struct monitor_state {
@@ -144,6 +150,7 @@ class call_actor : public caf::event_based_actor {
   phase phase_ = phase::ivr;
   playing playing_ = playing::none;
   uint64_t timer_gen_ = 0;
+  uint64_t announce_gen_ = 0;
   uint32_t digit_timeout_s_ = 6;
   std::optional<ivr_walk> walk_;
   sdp::session_description caller_answer_, agent_offer_;
@@ -167,6 +174,9 @@ class call_actor : public caf::event_based_actor {
   sdp::local_media caller_local_, agent_local_;  // answering re-INVITEs from the same ports
   sdp::session_description agent_answer_;        // our last answer to the agent's re-INVITE
   bool agent_holding_ = false;
+  sdp::local_media supervisor_local_;     // the supervisor leg's port (transfer or monitor phone)
+  sdp::session_description supervisor_sdp_;  // what we last sent that phone
+  bool supervisor_holding_ = false;
   call_record rec_;
 };
 

@@ -70,6 +70,9 @@ void call_actor::start_monitor(monitor_msg& m) {
     return m.done("", lm.port);
   }
   mon_->offer = sdp::make_offer(ctx_->options.phone_policy, lm, random_bytes);
+  supervisor_local_ = lm;
+  supervisor_sdp_ = mon_->offer;
+  supervisor_holding_ = false;
   sip::originate_request req;
   req.target = mon_->req.phone;
   req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;

@@ -12,38 +12,60 @@
 namespace hotline::calls {
 
 void call_actor::on_reinvite(const sip::call_event& e) {
-  bool from_caller = e.ref == caller_.ref;
-  bool from_agent = agent_ref_ && e.ref == agent_ref_ && phase_ == phase::connected;
-  if ((!from_caller && !from_agent) || !e.sdp) return ctx_->sip->reject(e.ref, 488, "Not Acceptable Here");
-  auto* previous = from_caller ? &caller_answer_ : (agent_answer_.media.empty() ? nullptr : &agent_answer_);
-  auto answer = sdp::answer_offer(*e.sdp, from_caller ? caller_.policy : ctx_->options.phone_policy,
-                                  from_caller ? caller_local_ : agent_local_, random_bytes, previous);
+  const bool from_caller = e.ref == caller_.ref;
+  const bool from_agent = agent_ref_ && e.ref == agent_ref_ && phase_ == phase::connected;
+  // The supervisor's or expert's phone once it is on the call: a transfer it answered, or
+  // a monitor (listen, whisper, barge, take-over) it joined.
+  const bool from_supervisor = e.ref && ((transfer_ref_ && e.ref == transfer_ref_ && transfer_answered_) ||
+                                         (mon_ && mon_->ref && e.ref == mon_->ref && mon_->joined));
+  if ((!from_caller && !from_agent && !from_supervisor) || !e.sdp)
+    return ctx_->sip->reject(e.ref, 488, "Not Acceptable Here");
+  const auto role = from_caller ? leg_role::caller : from_agent ? leg_role::agent : leg_role::supervisor;
+  const sdp::local_media& local = from_caller ? caller_local_ : from_agent ? agent_local_ : supervisor_local_;
+  // What we last sent that phone: the o= line continues from it (RFC 3264 §8).
+  sdp::session_description& last =
+      from_caller ? caller_answer_ : from_agent ? agent_answer_ : supervisor_sdp_;
+  const sdp::session_description* previous = &last;
+  if (from_agent && agent_answer_.media.empty()) previous = &agent_offer_;
+  auto answer = sdp::answer_offer(*e.sdp, from_caller ? caller_.policy : ctx_->options.phone_policy, local,
+                                  random_bytes, previous);
   if (auto* err = std::get_if<sdp::negotiation_error>(&answer))
     return ctx_->sip->reject(e.ref, err->sip_status, err->reason);
   auto& a = std::get<sdp::answer_result>(answer);
-  auto role = from_caller ? leg_role::caller : leg_role::agent;
   ctx_->media.configure_leg(session_, role, a.session, from_caller ? 0 : (caller_codec_narrow_ ? 4000 : 0));
   ctx_->sip->answer(e.ref, a.answer);
-  (from_caller ? caller_answer_ : agent_answer_) = a.answer;
+  last = a.answer;
   // The peer holds when it stops receiving: it offers sendonly (we answer recvonly) or
   // inactive (RFC 3264 §8.4).
-  bool held = a.session.local_direction == sdp::direction::recvonly ||
-              a.session.local_direction == sdp::direction::inactive;
-  if (from_agent && held != agent_holding_) {
-    agent_holding_ = held;
-    rec_.holds += held ? 1 : 0;
-    if (held) {
-      play(ctx_->hold_music, playing::hold, true);
-      publish("on_hold");
-    } else {
-      if (playing_ == playing::hold) {
-        ctx_->media.stop_playback(session_);
-        playing_ = playing::none;
-      }
-      if (!mon_) ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
-      publish("connected");
-    }
+  const bool held = a.session.local_direction == sdp::direction::recvonly ||
+                    a.session.local_direction == sdp::direction::inactive;
+  // Whoever talks with the caller holding: the caller hears the music until they resume.
+  const bool supervisor_has_call =
+      from_supervisor && (transfer_answered_ || (mon_ && mon_->mode == monitor_mode::takeover));
+  if (from_agent) talker_holds(held, agent_holding_);
+  else if (supervisor_has_call) talker_holds(held, supervisor_holding_);
+}
+
+void call_actor::talker_holds(bool held, bool& holding) {
+  if (held == holding) return;
+  holding = held;
+  rec_.holds += held ? 1 : 0;
+  if (held) {
+    play(ctx_->hold_music, playing::hold, true);
+    return publish("on_hold");
   }
+  if (playing_ == playing::hold) {
+    ctx_->media.stop_playback(session_);
+    playing_ = playing::none;
+  }
+  if (agent_gone_ || &holding == &supervisor_holding_) {  // the caller talks with the supervisor
+    mix::matrix m{};
+    m[mix::caller][mix::supervisor] = m[mix::supervisor][mix::caller] = 1;
+    ctx_->media.set_mix(session_, m);
+  } else if (!mon_) {
+    ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
+  }
+  publish("connected");
 }
 
 void call_actor::on_request(call_request_msg& m) {
@@ -74,7 +96,10 @@ void call_actor::on_request(call_request_msg& m) {
     if (m.done) m.done("no media port: " + *err);
     return;
   }
-  transfer_offer_ = sdp::make_offer(ctx_->options.phone_policy, std::get<sdp::local_media>(local), random_bytes);
+  supervisor_local_ = std::get<sdp::local_media>(local);
+  transfer_offer_ = sdp::make_offer(ctx_->options.phone_policy, supervisor_local_, random_bytes);
+  supervisor_sdp_ = transfer_offer_;
+  supervisor_holding_ = false;
   sip::originate_request req;
   req.target = m.target;
   req.from_user = rec_.from.empty() ? "anonymous" : rec_.from;

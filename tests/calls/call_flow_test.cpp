@@ -500,6 +500,49 @@ TEST_F(call_flow, transfer_to_a_supervisor_and_back_when_nobody_answers) {
   EXPECT_EQ(cdr["agent"], "1023");
 }
 
+// N-11: the supervisor who took a transferred call holds and resumes from their phone:
+// the re-INVITEs on that leg are answered (they used to stay unanswered, so the phone's
+// later requests failed) and the hold lands in the call record.
+TEST_F(call_flow, the_supervisor_who_took_a_transfer_holds_and_resumes) {
+  site s(dir.path());
+  s.credentials.add("8001", "agent-secret");
+  s.credentials.add("8009", "lead-secret");
+  s.center().add_agent(agent_1023());
+  baresip_process phone(dir.sub("phone"),
+                        "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
+                            ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
+  baresip_options o;
+  o.user = "8009";
+  o.domain = "127.0.0.1:" + std::to_string(s.port());
+  o.auth_pass = "lead-secret";
+  o.audio_codecs = {"PCMU/8000/1"};
+  o.regint = 300;
+  baresip_peer lead(o);
+  ASSERT_TRUE(lead.start()) << lead.error();
+  ASSERT_TRUE(eventually([&] { return s.registered("8001") && s.registered("8009"); })) << phone.output();
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
+  sipp_background caller({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
+                          "-d", "12000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
+                          "127.0.0.1", "127.0.0.1:" + std::to_string(s.port())},
+                         dir.sub("caller"));
+  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 15s));
+  EXPECT_EQ(s.transfer("1023", "8009"), "");
+  ASSERT_TRUE(lead.wait_event("CALL_ESTABLISHED", 10s));
+  std::this_thread::sleep_for(1s);
+  ASSERT_TRUE(lead.command_data("hold")) << "baresip refused /hold";
+  std::this_thread::sleep_for(2s);  // on hold: the caller hears the music
+  ASSERT_TRUE(lead.command_data("resume"));
+  ASSERT_TRUE(eventually([&] { return s.call_records().size() == 1; }, 30s)) << "no call record";
+  auto cdr = s.call_records()[0];
+  EXPECT_EQ(cdr["transfers"], "8009:answered");
+  EXPECT_EQ(cdr["holds"].as_int64(), 1);
+  EXPECT_EQ(cdr["released_by"], "caller");
+  EXPECT_TRUE(lead.events().end() == std::find_if(lead.events().begin(), lead.events().end(), [](const auto& e) {
+                return e.type == "CALL_CLOSED" && e.param.find("488") != std::string::npos;
+              }));
+}
+
 // The ACD fails in the middle of a conversation: its supervisor restarts it with its
 // state, the call goes on and ends normally, the agent wraps up and takes the next call,
 // and today's count includes the call from before the failure.

@@ -484,6 +484,10 @@ TEST_F(consoles, an_agent_transfers_to_another_queue_and_the_supervisor_takes_ov
   EXPECT_NE(transfers.find("takeover:lead1"), std::string::npos) << transfers;
   EXPECT_EQ(cdr.at("queues").as_array().size(), 2u);
   EXPECT_EQ(str(cdr, "agent"), "1002");
+  // N-42: one recording for the whole call, agent 1002's part included (a second file
+  // for the second agent used to fail: "File exists").
+  EXPECT_FALSE(str(cdr, "recording").empty()) << json::serialize(cdr);
+  EXPECT_FALSE(cdr.contains("recording_error")) << json::serialize(cdr);
 }
 
 TEST_F(consoles, hello_is_checked_and_roles_are_enforced) {
