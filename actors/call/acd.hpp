@@ -38,6 +38,10 @@ enum class call_update { answered, offer_failed, ended, abandoned, callback };
 struct call_update_msg {
   acd::call_id id = 0;
   call_update what = call_update::ended;
+  // answered, offer_failed: the agent whose phone it was. The ACD ignores one about an
+  // agent it no longer offers the call to: the answer or the failure crossed the ring
+  // timeout, and the call learns of that from the withdraw already on its way.
+  std::string agent;
 };
 struct position_req {
   acd::call_id id = 0;
@@ -49,6 +53,7 @@ struct offer_msg {
 };
 struct withdraw_msg {
   acd::withdraw_reason why = acd::withdraw_reason::ring_timeout;
+  std::string agent;  // whose offer
 };
 struct queue_msg {
   enum class kind { queued, position, after_hours, max_wait, overflowed } what = kind::queued;

@@ -128,7 +128,7 @@ class acd_actor : public caf::event_based_actor {
           publish_agent(it->second, "phone");
         },
         [this](enqueue_msg& m) { enqueue(std::move(m.req), std::move(m.call)); },
-        [this](call_update_msg& m) { update(m.id, m.what); },
+        [this](call_update_msg& m) { update(m.id, m.what, m.agent); },
         [this](call_status_msg& m) { reconcile(m); },
         [this](acd_recover_msg&) { ask_calls(); },
         [this](position_req& m) {
@@ -248,7 +248,15 @@ class acd_actor : public caf::event_based_actor {
     apply(std::move(out));
   }
 
-  void update(acd::call_id id, call_update what) {
+  void update(acd::call_id id, call_update what, const std::string& agent = {}) {
+    if ((what == call_update::answered || what == call_update::offer_failed) && !agent.empty()) {
+      auto v = router_.call(id);
+      if (v && v->at == acd::router::call_view::phase::ringing && v->agent != agent) {
+        log::info("acd", "an offer's answer or failure came after the offer was withdrawn: ignored",
+                  {{"call", std::to_string(id)}, {"agent", agent}, {"ringing", v->agent}});
+        return;
+      }
+    }
     apply(run([id, what, t = now()](acd::router& r) { return route_update(r, id, what, t); }));
     if (what == call_update::ended || what == call_update::abandoned || what == call_update::callback) forget(id);
   }
@@ -302,7 +310,7 @@ class acd_actor : public caf::event_based_actor {
       if (lost) {
         log::info("acd", "update lost with the failed ACD applied", {{"call", std::to_string(m.id)}});
         if (last == call_update::abandoned && v->at == phase::talking) last = call_update::ended;
-        update(m.id, last);
+        update(m.id, last, last == call_update::answered ? m.agent : std::string());
         v = router_.call(m.id);
       }
     }
@@ -370,7 +378,7 @@ class acd_actor : public caf::event_based_actor {
               if (it == mem_.agents.end()) return;
               to_call(x.call, caf::make_message(offer_msg{x.agent, it->second.rec.phone, it->second.rec.name}));
             } else if constexpr (std::is_same_v<T, acd::withdraw_offer>) {
-              to_call(x.call, caf::make_message(withdraw_msg{x.why}));
+              to_call(x.call, caf::make_message(withdraw_msg{x.why, x.agent}));
             } else if constexpr (std::is_same_v<T, acd::missed_offer>) {
               publish("agents", boost::json::object{{"agent", x.agent}, {"event", "missed_offer"},
                                                     {"call", x.call}, {"missed_today", x.missed_today}});

@@ -20,7 +20,7 @@ caf::behavior call_actor::make_behavior() {
       [this](sip_msg& m) { on_sip(m.e); },
       [this](media_msg& m) { on_media(m.e); },
       [this](offer_msg& m) { on_offer(m); },
-      [this](withdraw_msg& m) { on_withdraw(m.why); },
+      [this](withdraw_msg& m) { on_withdraw(m); },
       [this](queue_msg& m) { on_queue(m); },
       [this](call_timer& t) { on_timer(t); },
       [this](recording_msg& m) { on_recording(m.result); },
@@ -231,9 +231,9 @@ void call_actor::enqueue(const std::string& skill) {
   arm_announcement();
 }
 
-void call_actor::update_acd(call_update u) {
+void call_actor::update_acd(call_update u, std::string agent) {
   last_update_ = u;
-  caf::anon_send(ctx_->acd(), call_update_msg{id_, u});
+  caf::anon_send(ctx_->acd(), call_update_msg{id_, u, std::move(agent)});
 }
 
 void call_actor::report_to_acd() {
@@ -326,8 +326,9 @@ void call_actor::request_callback() {
 
 void call_actor::on_offer(const offer_msg& m) {
   if (phase_ != phase::waiting) {
-    // The caller left meanwhile: tell the ACD the offer cannot ring.
-    update_acd(call_update::offer_failed);
+    // The caller left meanwhile (or another agent's answer is on its way to the ACD):
+    // tell the ACD this offer cannot ring.
+    update_acd(call_update::offer_failed, m.agent);
     return;
   }
   phase_ = phase::ringing;
@@ -356,7 +357,7 @@ void call_actor::offer_failed(const std::string& why) {
   if (!rec_.offers.empty() && rec_.offers.back().result.empty()) rec_.offers.back().result = why;
   drop_agent_leg();
   phase_ = phase::waiting;
-  update_acd(call_update::offer_failed);
+  update_acd(call_update::offer_failed, offered_.agent);
   // Back in the queue: the music goes on (a prompt still playing hands over to it).
   if (playing_ == playing::none) play(ctx_->hold_music, playing::hold, true);
 }
@@ -370,13 +371,33 @@ void call_actor::drop_agent_leg() {
   ctx_->media.close_leg(session_, leg_role::agent);
 }
 
-void call_actor::on_withdraw(acd::withdraw_reason why) {
+void call_actor::on_withdraw(const withdraw_msg& m) {
+  if (phase_ == phase::connected && !agent_gone_ && !transfer_ref_ && !mon_ && m.agent == rec_.agent)
+    return answered_too_late(m.why);
   if (phase_ != phase::ringing) return;
   if (!rec_.offers.empty() && rec_.offers.back().result.empty())
-    rec_.offers.back().result = std::string(acd::to_string(why));
+    rec_.offers.back().result = std::string(acd::to_string(m.why));
   drop_agent_leg();
   phase_ = phase::waiting;  // the ACD re-offers (N-03), or the call left
   if (playing_ != playing::hold && playing_ != playing::announcement) play(ctx_->hold_music, playing::hold, true);
+}
+
+// The agent's phone answered as the ACD gave the offer up (its ring timeout): our
+// `answered` crossed its withdraw, so routing has the agent missed and the call waiting,
+// maybe offered to someone else already. Routing's view stands: the agent's phone is hung
+// up and the caller waits on, with the music; the recording goes on (one per call).
+void call_actor::answered_too_late(acd::withdraw_reason why) {
+  log::info("calls", "the agent answered as routing withdrew the offer: back to the queue",
+            {{"call", std::to_string(id_)}, {"agent", rec_.agent}});
+  if (!rec_.offers.empty()) rec_.offers.back().result = std::string(acd::to_string(why)) + ", answered late";
+  drop_agent_leg();
+  ctx_->media.set_mix(session_, mix::matrix{});
+  rec_.agent.clear();
+  rec_.agent_answered.reset();
+  rec_.outcome.clear();
+  phase_ = phase::waiting;
+  play(ctx_->hold_music, playing::hold, true);
+  publish("queued");
 }
 
 void call_actor::agent_answered(const sip::call_event& e) {
@@ -399,7 +420,7 @@ void call_actor::agent_answered(const sip::call_event& e) {
                             caller_codec_narrow_ ? 4000 : 0);
   ctx_->media.stop_playback(session_);
   ctx_->media.set_mix(session_, mix::preset(mix::mode::bridge));
-  update_acd(call_update::answered);
+  update_acd(call_update::answered, offered_.agent);
   // N-05: both hear the work id ("工号 1023 为您服务").
   auto wid = ctx_->prompts.work_id_announcement(offered_.agent, 8000, true);
   if (auto* p = std::get_if<std::vector<int16_t>>(&wid))

@@ -57,7 +57,8 @@ class call_actor : public caf::event_based_actor {
 
   // ---- queue and agents ---------------------------------------------------------------
   void enqueue(const std::string& skill);
-  void update_acd(call_update u);
+  // `agent`: whose offer it is about (answered, offer_failed).
+  void update_acd(call_update u, std::string agent = {});
 
   // A restarted ACD asks where this call is (acd.hpp): it may have lost our last update.
   void report_to_acd();
@@ -68,7 +69,8 @@ class call_actor : public caf::event_based_actor {
   void on_offer(const offer_msg& m);
   void offer_failed(const std::string& why);
   void drop_agent_leg();
-  void on_withdraw(acd::withdraw_reason why);
+  void on_withdraw(const withdraw_msg& m);
+  void answered_too_late(acd::withdraw_reason why);
   void agent_answered(const sip::call_event& e);
 
   // N-42: the bridged conversation, caller left, agent right, encoded off the media thread.

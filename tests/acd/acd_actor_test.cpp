@@ -168,7 +168,7 @@ class AcdActorTest : public ::testing::Test {
     return p;
   }
 
-  void update(acd::call_id id, call_update u) { tell(call_update_msg{id, u}); }
+  void update(acd::call_id id, call_update u, std::string agent = {}) { tell(call_update_msg{id, u, std::move(agent)}); }
 
   std::optional<acd::agent_view> view(const std::string& id) {
     std::optional<acd::agent_view> v;
@@ -292,6 +292,29 @@ TEST_F(AcdActorTest, RingTimeoutReoffersToTheNextAgentAndCountsTheMiss) {  // N-
   auto missed = hub_.where("agents", "event", "missed_offer");
   ASSERT_EQ(missed.size(), 1u);
   EXPECT_EQ(missed[0].at("agent").as_string(), "1001");
+}
+
+// An agent's answer (or the phone's refusal) that crossed the ring timeout reaches the
+// ACD after it re-offered the call: it is about an offer no longer standing and changes
+// nothing; the call hears of it by the withdraw, which names the agent.
+TEST_F(AcdActorTest, AnAnswerThatCrossedTheRingTimeoutIsIgnored) {  // N-03
+  start({queue("pension")});
+  agent("1001", {"pension"});
+  advance(1s);
+  agent("1002", {"pension"});
+  auto c = call(7, "pension");
+  advance(15s);
+  ASSERT_EQ(c.got->withdrawals.size(), 1u);
+  EXPECT_EQ(c.got->withdrawals[0].agent, "1001");
+  ASSERT_EQ(c.got->offers.size(), 2u);
+  ASSERT_EQ(c.got->offers[1].agent, "1002");
+  update(7, call_update::answered, "1001");
+  update(7, call_update::offer_failed, "1001");
+  EXPECT_EQ(state("1002"), acd::agent_state::ringing) << "1001's late answer taken for 1002's";
+  EXPECT_EQ(view("1002")->missed_today, 0u) << "1001's late refusal charged to 1002";
+  EXPECT_EQ(state("1001"), acd::agent_state::not_ready);
+  update(7, call_update::answered, "1002");
+  EXPECT_EQ(state("1002"), acd::agent_state::talking);
 }
 
 TEST_F(AcdActorTest, WrapUpEndsOnTimeOrEarlyAndTheAgentTakesTheNextCall) {  // N-04
