@@ -37,7 +37,13 @@ void call_actor::on_exit() {
     if (transfer_ref_) ctx_->sip->hangup(transfer_ref_);
     if (caller_.ref) ctx_->sip->hangup(caller_.ref);
     ctx_->media.close_session(session_);
+    rec_.ended = ctx_->options.now();
+    if (rec_.released_by.empty()) rec_.released_by = "system";
+    if (rec_.outcome.empty()) rec_.outcome = "interrupted";
   }
+  // The record of a call cut short (a shutdown, a failure) is kept with what it had; its
+  // recording, closed with the session, is added when the pool finishes it (the gate).
+  if (!record_written_) write_record();
   if (agent_ref_) ctx_->unbind(agent_ref_);
   if (transfer_ref_) ctx_->unbind(transfer_ref_);
   if (caller_.ref) ctx_->unbind(caller_.ref);

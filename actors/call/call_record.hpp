@@ -40,6 +40,7 @@ struct call_record {
   std::optional<clock_time> agent_answered;
   std::string released_by;  // caller | agent | system (N-06)
   std::string outcome;      // answered | abandoned_in_ivr | abandoned_in_queue | after_hours | callback | failed
+                            // | interrupted (the server stopped before the caller was answered or left)
   std::optional<int> survey;  // N-16: the digit pressed, if any
   std::string transfers;      // N-11: "8009:answered", "8009:no answer;8010:answered"
   bool callback_requested = false;

@@ -62,7 +62,11 @@ class callback_actor : public caf::event_based_actor {
       if (agent_ref_) ctx_->sip->hangup(agent_ref_);
       if (caller_ref_) ctx_->sip->hangup(caller_ref_);
       ctx_->media.close_session(session_);
+      rec_.ended = ctx_->options.now();
+      if (result_.empty()) result_ = "interrupted";  // the request stays open for another try
     }
+    // Cut short (a shutdown, a failure): the request's attempt and the record are kept.
+    if (!written_ && !result_.empty()) write_result();
     if (agent_ref_) ctx_->unbind(agent_ref_);
     if (caller_ref_) ctx_->unbind(caller_ref_);
     ctx_->forget_call(id_);

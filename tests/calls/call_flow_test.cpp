@@ -338,6 +338,31 @@ TEST_F(call_flow, a_recording_finished_after_its_call_record_is_added_to_the_rec
   EXPECT_EQ(std::system(("opusdec --quiet " + file + " " + dir.sub("rec.wav") + " 2>/dev/null").c_str()), 0);
 }
 
+// The server stops in the middle of a conversation (a deploy, a restart): both sides are
+// hung up and the call's record is kept, released by the system, with its recording.
+TEST_F(call_flow, a_call_cut_by_a_shutdown_keeps_its_record) {
+  site s(dir.path(), {}, record::pool_config{.threads = 1});
+  auto phone = ready_agent_1023(s);
+  ASSERT_FALSE(HasFailure());
+  sipp_background caller({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
+                          "-d", "20000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
+                          "127.0.0.1", "127.0.0.1:" + std::to_string(s.port())},
+                         dir.sub("caller"));
+  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 15s));
+  std::this_thread::sleep_for(2s);
+  s.stop_center();
+  ASSERT_TRUE(eventually([&] { return s.call_records().size() == 1; }, 10s)) << "the call's record was lost";
+  ASSERT_TRUE(eventually([&] { return !s.call_records()[0].contains("recording_pending"); }, 10s))
+      << boost::json::serialize(s.call_records()[0]);
+  auto cdr = s.call_records()[0];
+  EXPECT_EQ(cdr["outcome"], "answered");
+  EXPECT_EQ(cdr["agent"], "1023");
+  EXPECT_EQ(cdr["released_by"], "system");
+  EXPECT_GT(cdr["ended_ms"].as_int64(), cdr["answered_ms"].as_int64());
+  EXPECT_GT(cdr["recording_ms"].as_int64(), 1000) << boost::json::serialize(cdr);
+  EXPECT_FALSE(cdr.contains("recording_error")) << boost::json::serialize(cdr);
+}
+
 TEST_F(call_flow, the_agent_releases_first_and_the_caller_answers_the_survey) {
   site s(dir.path());
   s.credentials.add("8001", "agent-secret");
