@@ -305,8 +305,20 @@ class center_impl final : public center {
                                               v->state != acd::agent_state::wrap_up)
                                             return done("set yourself not ready (or finish in wrap-up) to call back");
                                           if (!v->phone_registered) return done("your phone is not registered");
-                                          spawn_callback(ctx, std::move(m));
-                                          done("");
+                                          if (v->state == acd::agent_state::not_ready) {
+                                            spawn_callback(ctx, std::move(m));
+                                            return done("");
+                                          }
+                                          // From wrap-up: not ready first, or wrap-up would end on
+                                          // its timer mid-callback and the ACD offer calls (N-04).
+                                          auto agent = m.agent;
+                                          caf::anon_send(ctx->acd(), agent_cmd_msg{agent, agent_command::not_ready,
+                                                                                   acd::not_ready_reason::after_call,
+                                                                                   [ctx, m, done](std::string error) mutable {
+                                            if (!error.empty()) return done(error);
+                                            spawn_callback(ctx, std::move(m));
+                                            done("");
+                                          }});
                                         }});
   }
   void flag_dangerous(const std::string& agent_id, result_fn done) override {
