@@ -603,6 +603,12 @@ void call_actor::on_media(const media::media_event& e) {
         hang_up_caller("system");
       }
       return;
+    case media::media_event::kind::leg_error:
+      // The engine could not set the leg up as negotiated (a codec or SRTP key it refused):
+      // that side hears nothing. Negotiation should have refused it first; say so loudly.
+      log::error("calls", "media leg not configured",
+                 {{"call", std::to_string(id_)}, {"leg", std::string(media::to_string(e.leg))}, {"error", e.detail}});
+      return;
     case media::media_event::kind::closed:
       rec_.media = e.reports;
       rec_.activity = e.activity;
