@@ -67,7 +67,8 @@ class application_impl final : public application {
                                                      .kdf_iterations = cfg_.auth.kdf_iterations,
                                                  });
     service_ = std::make_unique<api::api_service>(
-        api::service_deps{cfg_, *env_, *accounts_, runtime_->hub(), metrics_, clock_, runtime_->knowledge_base()});
+        api::service_deps{cfg_, *env_, *accounts_, runtime_->hub(), metrics_, clock_, runtime_->knowledge_base(),
+                          [this](auth::audit_event ev) { write_audit(std::move(ev)); }});
     api::server_options so{.listen = cfg_.http.listen,
                            .port = cfg_.http.port,
                            .body_limit = cfg_.http.body_limit,
@@ -248,6 +249,16 @@ class application_impl final : public application {
     return true;
   }
 
+  // An audit entry of the consoles or the API, stored, then published on "audit".
+  void write_audit(auth::audit_event ev) {
+    storage::write_batch b;
+    auto entry = audit_->append(b, ev);
+    runtime_->writer().write(std::move(b), [this, entry](std::error_code wec, uint64_t) {
+      if (wec) return log::error("audit", "audit entry not stored", {{"error", wec.message()}});
+      audit_->publish(entry);
+    });
+  }
+
   // The supervisor and agent consoles on /ws (actors/console); their monitoring and
   // supervisor actions go to the audit log (N-40, N-60).
   void start_consoles() {
@@ -262,12 +273,7 @@ class application_impl final : public application {
       boost::json::error_code ec;
       auto detail = boost::json::parse(e.detail_json, ec);
       if (!ec && detail.is_object()) ev.detail = std::move(detail.as_object());
-      storage::write_batch b;
-      auto entry = audit_->append(b, ev);
-      runtime_->writer().write(std::move(b), [this, entry](std::error_code wec, uint64_t) {
-        if (wec) return log::error("audit", "audit entry not stored", {{"error", wec.message()}});
-        audit_->publish(entry);
-      });
+      write_audit(std::move(ev));
     };
     consoles_ = runtime_->start_consoles(std::move(co));
   }

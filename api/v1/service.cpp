@@ -11,6 +11,7 @@
 
 #include "api/http/assets.hpp"
 #include "api/http/json_body.hpp"
+#include "api/v1/call_routes.hpp"
 #include "api/v1/router.hpp"
 #if HOTLINE_HAVE_KB
 #include "api/v1/kb_routes.hpp"
@@ -185,6 +186,7 @@ struct api_service::impl {
     routes.add("PUT", "/v1/users/{}/password", true, [this](call& c) { set_password(c); });
     routes.add("GET", "/v1/audit", true, bind(&impl::audit));
     routes.add("GET", "/v1/phrases", true, [](call& c) { serve_asset(c, "v1/phrases.json"); });
+    add_call_routes(routes, d.env, d.cfg, d.accounts, d.audit);
     // The web console (plain files built into the binary, or from http.web_root). The
     // router ignores a trailing slash, so "/console/" is the "/console" route.
     auto to_index = [](call& c) { c.respond({302, "text/plain", "", {{"Location", "/console/index.html"}}}); };

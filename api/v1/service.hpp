@@ -1,12 +1,14 @@
 #pragma once
 // The JSON API v1 and the /ws console endpoint: routing, authentication of every
 // request, role checks. Plain C++ over the interfaces in http/message.hpp; no Beast.
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "actors/kb/service.hpp"
 #include "actors/pubsub/subscriber.hpp"
 #include "api/auth/accounts.hpp"
+#include "api/auth/audit.hpp"
 #include "api/config/config.hpp"
 #include "api/http/message.hpp"
 #include "api/http/metrics.hpp"
@@ -25,6 +27,8 @@ struct service_deps {
   server_metrics& metrics;
   const wall_clock& clock;
   kb::service* kb = nullptr;  // the knowledge base's endpoints, when it runs
+  // Writes an audit entry (N-60) for an action of the API's own (a recording played).
+  std::function<void(auth::audit_event)> audit;
 };
 
 class api_service final : public http_handler, public ws_acceptor {

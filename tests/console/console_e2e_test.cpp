@@ -391,6 +391,51 @@ TEST_F(consoles, supervisor_and_agent_follow_a_call_and_the_supervisor_listens_i
   }));
   EXPECT_EQ(actions, (std::vector<std::string>{"monitor.start", "monitor.mode", "monitor.end"}));
 
+  // The shift lead reviews the call afterwards: its record (with the agent's notes) and
+  // its recording, the listen audited; the agent who took it sees it too, another does not.
+  auto lead_token = login("lead1");
+  ASSERT_TRUE(eventually([&] { return call_records().size() == 1; }, 15s));
+  auto list = hotline::test::call(port, "GET", "/v1/calls?limit=10", {}, lead_token);
+  ASSERT_EQ(list.status, 200) << list.raw;
+  ASSERT_EQ(list.body.at("items").as_array().size(), 1u) << list.raw;
+  auto item = list.body.at("items").at(0).as_object();
+  EXPECT_EQ(str(item, "id"), call);
+  EXPECT_EQ(str(item, "agent"), "1001");
+  EXPECT_EQ(str(item, "outcome"), "answered");
+  EXPECT_TRUE(item.at("has_recording").as_bool());
+  EXPECT_FALSE(item.contains("media")) << "per-leg figures are in the call's own record";
+  auto one = hotline::test::call(port, "GET", "/v1/calls/" + call, {}, lead_token);
+  ASSERT_EQ(one.status, 200) << one.raw;
+  EXPECT_EQ(str(one.body.at("notes").as_object(), "classification"), "consultation");
+  EXPECT_FALSE(one.body.at("media").as_array().empty());
+  EXPECT_EQ(hotline::test::call(port, "GET", "/v1/calls?agent=1002", {}, lead_token).body.at("items").as_array().size(), 0u);
+  EXPECT_EQ(hotline::test::call(port, "GET", "/v1/calls", {}, login("wangfang")).body.at("items").as_array().size(), 1u);
+  EXPECT_EQ(hotline::test::call(port, "GET", "/v1/calls", {}, login("lichang")).body.at("items").as_array().size(), 0u);
+  EXPECT_EQ(hotline::test::call(port, "GET", "/v1/calls/" + call, {}, login("lichang")).status, 404);
+  EXPECT_EQ(hotline::test::call(port, "GET", "/v1/calls/" + call + "/recording", {}, login("wangfang")).status, 403);
+  auto bad = hotline::test::call(port, "GET", "/v1/calls?cursor=abc", {}, lead_token);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(str(bad.body.at("error").as_object(), "field"), "cursor");
+  hotline::test::reply audio;
+  ASSERT_TRUE(eventually([&] {  // 409 while the pool still encodes it
+    audio = hotline::test::call(port, "GET", "/v1/calls/" + call + "/recording", {}, lead_token);
+    return audio.status != 409;
+  }, 15s));
+  ASSERT_EQ(audio.status, 200) << audio.raw.substr(0, 200);
+  EXPECT_EQ(audio.content_type, "audio/ogg");
+  EXPECT_EQ(audio.raw.substr(0, 4), "OggS");
+  ASSERT_TRUE(eventually([&] {
+    bool played = false;
+    auto txn = app->env().read();
+    txn.scan(storage::table::audit, "", "", [&](std::string_view, std::string_view v) {
+      auto rec = storage::decode_record(v);
+      played |= rec && str(*rec, "action") == "recording.play" && str(*rec, "target") == "call:" + call &&
+                str(*rec, "actor") == "lead1";
+      return true;
+    });
+    return played;
+  }));
+
   // N-32: the shift lead forces the agent not ready (a meeting), then logs them out.
   ASSERT_TRUE(eventually([&] {
     lead.pump(50ms);
