@@ -22,6 +22,7 @@ struct request {
   std::string authorization;
   std::string cookie;
   std::string content_type;
+  std::string range;    // the Range header ("bytes=0-"), for media a browser seeks in
   bool secure = false;  // arrived over TLS
 
   // The session token from "Authorization: Bearer ..." or the hotline_session cookie.

@@ -85,6 +85,7 @@ request to_request(const http::request<http::string_body>& req, const std::strin
   out.authorization = std::string(req[http::field::authorization]);
   out.cookie = std::string(req[http::field::cookie]);
   out.content_type = std::string(req[http::field::content_type]);
+  out.range = std::string(req[http::field::range]);
   out.secure = secure;
   return out;
 }

@@ -52,6 +52,32 @@ json::object for_client(json::object rec) {
   return rec;
 }
 
+// "bytes=a-b", "bytes=a-", "bytes=-n" of a `size`-byte body as [begin, end); the whole
+// body without a Range header; nullopt if it cannot be served (416).
+std::optional<std::pair<size_t, size_t>> byte_range(const std::string& header, size_t size) {
+  if (header.empty()) return std::pair<size_t, size_t>{0, size};
+  constexpr std::string_view unit = "bytes=";
+  if (header.compare(0, unit.size(), unit) != 0 || header.find(',') != std::string::npos) return std::nullopt;
+  const std::string spec = header.substr(unit.size());
+  const auto dash = spec.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  const std::string first = spec.substr(0, dash), last = spec.substr(dash + 1);
+  if (first.empty()) {  // the last n bytes
+    auto n = parse_u64(last);
+    if (!n || *n == 0 || size == 0) return std::nullopt;
+    return std::pair<size_t, size_t>{size - std::min<size_t>(*n, size), size};
+  }
+  auto begin = parse_u64(first);
+  if (!begin || *begin >= size) return std::nullopt;
+  size_t end = size;
+  if (!last.empty()) {
+    auto l = parse_u64(last);
+    if (!l || *l < *begin) return std::nullopt;
+    end = std::min<size_t>(*l + 1, size);
+  }
+  return std::pair<size_t, size_t>{*begin, end};
+}
+
 class call_routes {
  public:
   call_routes(const storage::env& env, const config::config& cfg, auth::accounts& accounts, audit_fn audit)
@@ -174,7 +200,17 @@ class call_routes {
     if (!in) return c.fail({404, "not_found", "the recording file of call " + c.params[0] + " is missing"});
     std::ostringstream body;
     body << in.rdbuf();
-    if (audit_) {
+    std::string bytes = std::move(body).str();
+    // A browser's player asks for byte ranges (to find the duration at the end, to seek):
+    // one range is served, 206; the first request (from byte 0) is the play that is audited.
+    auto range = byte_range(c.req.range, bytes.size());
+    if (!range) {
+      return c.respond({416, "application/json",
+                        json::serialize(json::object{{"error", json::object{{"code", "bad_range"},
+                                                                            {"message", "unsatisfiable range " + c.req.range}}}}),
+                        {{"Content-Range", "bytes */" + std::to_string(bytes.size())}}});
+    }
+    if (range->first == 0 && audit_) {
       auth::audit_event ev;
       ev.actor = who.username;
       ev.action = "recording.play";
@@ -183,9 +219,17 @@ class call_routes {
       ev.site = cfg_.server.site;
       audit_(std::move(ev));
     }
-    c.respond({200, "audio/ogg", body.str(),
-               {{"Content-Disposition", "inline; filename=\"" + c.params[0] + ".opus\""},
-                {"Cache-Control", "private, no-store"}}});
+    response r{200, "audio/ogg", {},
+               {{"Accept-Ranges", "bytes"}, {"Content-Disposition", "inline; filename=\"" + c.params[0] + ".opus\""}}};
+    if (!c.req.range.empty()) {
+      r.status = 206;
+      r.headers.emplace_back("Content-Range", "bytes " + std::to_string(range->first) + "-" +
+                                                  std::to_string(range->second - 1) + "/" + std::to_string(bytes.size()));
+      r.body = bytes.substr(range->first, range->second - range->first);
+    } else {
+      r.body = std::move(bytes);
+    }
+    c.respond(std::move(r));
   }
 
  private:

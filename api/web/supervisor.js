@@ -8,6 +8,7 @@ import {
 } from './common.js';
 import { audioContext, audioUnlocked, beep, unlockOnFirstInteraction } from './audio.js';
 import { Monitor } from './monitor.js';
+import { CallRecords } from './records.js';
 import {
   NOT_READY_REASONS, agentStateCounts, renderAgents, renderAlarms, renderCalls, renderQueues,
 } from './wallboard.js';
@@ -20,6 +21,9 @@ let con = null;
 let monitor = null;
 let knownAlarms = null; // alarm ids already seen; null until the first state arrives
 let renderQueued = false;
+let records = null; // the desk's call records panel
+let liveCalls = new Set(); // the calls of the last render: one that leaves is reloaded
+let recordsReload = null;
 
 // ---------------------------------------------------------------- rendering
 
@@ -54,6 +58,18 @@ function render() {
   $('no-agents').hidden = con.agents.size > 0 || !con.synced;
   renderAgentCounts();
   chimeForNewAlarms();
+  reloadRecordsWhenCallsEnd();
+}
+
+// A call that left the floor has its record written within a few seconds (the media's
+// figures, the recording's report): the records panel shows it then.
+function reloadRecordsWhenCallsEnd() {
+  const now = new Set(con.calls.keys());
+  const ended = [...liveCalls].some((id) => !now.has(id));
+  liveCalls = now;
+  if (!ended || !records) return;
+  clearTimeout(recordsReload);
+  recordsReload = setTimeout(() => records.load(), 4000);
 }
 
 // Many deltas can arrive in one burst; draw once per frame.
@@ -70,6 +86,7 @@ function rebuild() {
   showConnection(con.state);
   showSoundButton();
   if (monitor) monitor.render();
+  if (records) records.load();
 }
 
 // ---------------------------------------------------------------- alarms sound
@@ -217,6 +234,13 @@ async function main() {
   con.on('change', scheduleRender);
   $('agents').addEventListener('click', onAgentsClick);
   $('calls').addEventListener('click', onCallsClick);
+  if (display === 'desk') {
+    records = new CallRecords({
+      form: $('records-form'), number: $('records-number'), agent: $('records-agent'), rows: $('records'),
+      more: $('records-more'), status: $('records-status'), player: $('records-player'),
+    });
+    records.load();
+  }
   onLangChange(rebuild);
   unlockOnFirstInteraction();
   tickDurations(() => con.now());

@@ -418,6 +418,26 @@ async function withCaller(caller, { agent, sup, wall }) {
     const code = await Promise.race([caller.exited, new Promise((r) => setTimeout(() => r('still running'), 10000))]);
     if (code !== 0) throw new Error(`SIPp exit ${code}\n${callerLog()}`);
   });
+  await step('supervisor: the call is in the call records, answered by 1001; its recording plays', async () => {
+    const row = `#records tr[data-record="${call}"]`;
+    const playable = `${row} button[data-action="play"]:not([disabled])`;
+    // The record is written a few seconds after the call ends, the recording when encoded.
+    for (const deadline = Date.now() + 30000; !(await sup.$(playable)); await sup.waitForTimeout(1000)) {
+      if (Date.now() > deadline) throw new Error(`no playable record of call ${call}: ${await sup.textContent('#records-panel')}`);
+      await sup.click('#records-refresh');
+    }
+    const outcome = await sup.getAttribute(`${row} [data-field="outcome"]`, 'data-outcome');
+    const agentId = await sup.textContent(`${row} [data-field="agent"]`);
+    if (outcome !== 'answered' || agentId !== '1001') throw new Error(`the record says ${outcome} by "${agentId}"`);
+    await sup.click(playable);
+    const seconds = await sup.waitForFunction(() => {
+      const a = document.querySelector('#records-player');
+      return a && !a.hidden && a.readyState >= 1 && Number.isFinite(a.duration) && a.duration > 1 && a.duration;
+    }, null, { timeout: 10000 });
+    log(`     recording: ${(await seconds.jsonValue()).toFixed(1)} s, Ogg Opus decoded by Chromium`);
+    await sup.locator('#records-panel').scrollIntoViewIfNeeded();
+    await sup.screenshot({ path: path.join(shots, 'supervisor-records.png') });
+  });
 }
 
 const browser = await chromium.launch({
