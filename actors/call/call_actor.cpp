@@ -40,6 +40,7 @@ void call_actor::on_exit() {
     rec_.ended = ctx_->options.now();
     if (rec_.released_by.empty()) rec_.released_by = "system";
     if (rec_.outcome.empty()) rec_.outcome = "interrupted";
+    publish("ended");  // or it stays on the wallboard
   }
   // The record of a call cut short (a shutdown, a failure) is kept with what it had; its
   // recording, closed with the session, is added when the pool finishes it (the gate).
@@ -366,6 +367,7 @@ void call_actor::offer_failed(const std::string& why) {
   update_acd(call_update::offer_failed, offered_.agent);
   // Back in the queue: the music goes on (a prompt still playing hands over to it).
   if (playing_ == playing::none) play(ctx_->hold_music, playing::hold, true);
+  publish("queued");  // no longer ringing at that agent, on the wallboard and their desk
 }
 
 void call_actor::drop_agent_leg() {
@@ -386,6 +388,7 @@ void call_actor::on_withdraw(const withdraw_msg& m) {
   drop_agent_leg();
   phase_ = phase::waiting;  // the ACD re-offers (N-03), or the call left
   if (playing_ != playing::hold && playing_ != playing::announcement) play(ctx_->hold_music, playing::hold, true);
+  publish("queued");
 }
 
 // The agent's phone answered as the ACD gave the offer up (its ring timeout): our

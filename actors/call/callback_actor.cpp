@@ -64,6 +64,7 @@ class callback_actor : public caf::event_based_actor {
       ctx_->media.close_session(session_);
       rec_.ended = ctx_->options.now();
       if (result_.empty()) result_ = "interrupted";  // the request stays open for another try
+      publish("ended");
     }
     // Cut short (a shutdown, a failure): the request's attempt and the record are kept.
     if (!written_ && !result_.empty()) write_result();

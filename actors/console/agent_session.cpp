@@ -82,9 +82,11 @@ class agent_session : public caf::event_based_actor {
       current_ = c.key;
       return;
     }
-    if (current_ == c.key) {  // ended, or no longer with this agent (released, transferred)
+    if (current_ == c.key) {  // ended, or no longer with this agent (released, transferred, rung elsewhere)
       text(json::object{{"type", "call_ended"}, {"call", c.key}});
       current_.clear();
+      // A call that only rang here is not this agent's to classify or flag.
+      if (popped_[c.key] != "connected") calls_.erase(c.key);
       popped_.erase(c.key);
     }
   }

@@ -48,6 +48,10 @@ struct audit_entry {
 struct options {
   std::string site;                          // this node's site (config server.site)
   std::function<void(audit_entry)> audit;    // N-40, N-60: every monitoring action
+  // A supervisor console that resumes is replayed at most this many deltas; further
+  // behind, it gets a snapshot. More than its connection queues (http.ws_queue_limit)
+  // would close it as a slow consumer, and it would reconnect and fall behind again.
+  size_t replay_max = 128;
 };
 
 class service {

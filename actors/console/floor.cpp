@@ -138,14 +138,15 @@ class floor_actor : public caf::event_based_actor {
     ring_.push_back(r);
     if (ring_.size() > kept) ring_.pop_front();
     std::erase_if(supervisors_, [&](const auto& s) { return !s.conn->deliver(s.masked ? r.masked : r.full); });
-    if (!c.agent.empty()) {
-      auto [b, e] = agents_.equal_range(c.agent);
+    for (const auto* agent : {&c.agent, &c.previous_agent}) {
+      if (agent->empty()) continue;
+      auto [b, e] = agents_.equal_range(*agent);
       for (auto it = b; it != e; ++it) send(it->second, agent_change{c});
     }
   }
 
   void join(join_supervisor& j) {
-    bool resumable = j.epoch && *j.epoch == epoch_ && j.seq <= seq_ &&
+    bool resumable = j.epoch && *j.epoch == epoch_ && j.seq <= seq_ && seq_ - j.seq <= ctx_->opt.replay_max &&
                      (j.seq == seq_ || (!ring_.empty() && ring_.front().seq <= j.seq + 1));
     if (resumable) {
       j.conn->deliver(std::make_shared<const std::string>(

@@ -110,7 +110,11 @@ void floor_model::on_call(const json::object& d, int64_t now_ms, std::vector<cha
   o["dangerous"] = dangerous && dangerous->is_bool() && dangerous->as_bool();
   auto* mon = d.if_contains("monitor");
   o["monitor"] = mon && mon->is_object() ? *mon : json::value(nullptr);
+  const size_t before = out.size();
   upsert(kind::call, key, std::move(o), agent.empty() ? old_agent : agent, out);
+  // Rung elsewhere: the agent it left hears of it too (their desk ends its pop).
+  if (out.size() > before && !agent.empty() && !old_agent.empty() && old_agent != agent)
+    out.back().previous_agent = old_agent;
   if (!old_agent.empty() && old_agent != agent) set_agent_call(old_agent, std::string(), out);
   if (!agent.empty() && with_agent(state)) set_agent_call(agent, key, out);
 }
@@ -129,7 +133,9 @@ void floor_model::set_agent_call(const std::string& agent, const std::string& ca
 
 void floor_model::on_agent(const json::object& d, int64_t now_ms, std::vector<change>& out) {
   auto key = str(d, "agent");
-  if (key.empty()) return;
+  // Only state events are agent records; others on the topic (missed_offer) would blank
+  // the agent's name, phone and state until the next one.
+  if (key.empty() || !d.contains("state")) return;
   auto* old = find(kind::agent, key);
   json::object o = old ? *old : json::object{{"agent", key}, {"call", nullptr}};
   o["name"] = str(d, "name");

@@ -22,6 +22,7 @@ struct change {
   std::string key;            // queue id, agent work id, call id, alarm id
   boost::json::object data;   // the whole object (removed: just its key field)
   std::string agent;          // the agent this concerns (agent changes; calls offered or talking)
+  std::string previous_agent; // a call that left this agent for `agent` (rung elsewhere)
 };
 
 class floor_model {

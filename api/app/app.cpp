@@ -1,5 +1,6 @@
 #include "api/app/app.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -264,6 +265,7 @@ class application_impl final : public application {
   void start_consoles() {
     console::options co;
     co.site = cfg_.server.site;
+    co.replay_max = std::max<size_t>(1, cfg_.http.ws_queue_limit / 2);
     co.audit = [this](console::audit_entry e) {
       auth::audit_event ev;
       ev.actor = std::move(e.actor);

@@ -41,15 +41,19 @@ std::string session_cookie(const std::string& token, uint32_t ttl_minutes, bool 
 
 // Who may listen to which topic. Topics of later modules (queues, agents, calls) are
 // added here with their rules; an unknown topic is refused, not silently empty.
-std::optional<api_error> topic_policy(const principal& p, std::string_view topic) {
+// Both carry this node's site only (N-60: a node is one site): a user of another site
+// may not listen, whatever their role.
+std::optional<api_error> topic_policy(const principal& p, std::string_view topic, const std::string& node_site) {
   if (topic == "system") return std::nullopt;
   if (topic == "phones") {  // SIP registrations of agents' phones (api/sip/edge.cpp)
-    if (p.is_admin() || p.has(auth::role::supervisor)) return std::nullopt;
-    return forbidden("the phones topic is for supervisors and admins");
+    if (!(p.is_admin() || p.has(auth::role::supervisor))) return forbidden("the phones topic is for supervisors and admins");
+    if (!p.may_see_site(node_site)) return forbidden("the phones topic is for this site's supervisors and admins");
+    return std::nullopt;
   }
   if (topic == "audit") {
-    if (p.is_admin()) return std::nullopt;
-    return forbidden("the audit topic is for site and province admins");
+    if (!p.is_admin()) return forbidden("the audit topic is for site and province admins");
+    if (!p.may_see_site(node_site)) return forbidden("the audit topic is for this site's admins");
+    return std::nullopt;
   }
   return api_error{404, "unknown_topic", "no such topic '" + std::string(topic) + "'", "topic"};
 }
@@ -72,13 +76,14 @@ console::user console_user(const principal& p, const std::optional<auth::user>& 
 class console_ws final : public ws_endpoint {
  public:
   console_ws(principal who, console::user as_console, std::weak_ptr<ws_connection> conn, actors::event_hub& hub,
-             size_t max_topics, std::atomic<console::service*>& consoles)
+             size_t max_topics, std::atomic<console::service*>& consoles, std::string node_site)
       : who_(std::move(who)),
         console_user_(std::move(as_console)),
         conn_(std::move(conn)),
         hub_(hub),
         max_topics_(max_topics),
-        consoles_(consoles) {}
+        consoles_(consoles),
+        node_site_(std::move(node_site)) {}
 
   void on_text(std::string_view text) override {
     auto conn = conn_.lock();
@@ -102,7 +107,7 @@ class console_ws final : public ws_endpoint {
   void reply(ws_connection& c, std::string frame) { c.send(std::make_shared<const std::string>(std::move(frame))); }
 
   void handle(ws_connection& c, const ws::subscribe& m) {
-    if (auto err = topic_policy(who_, m.topic)) return reply(c, ws::error_frame(*err));
+    if (auto err = topic_policy(who_, m.topic, node_site_)) return reply(c, ws::error_frame(*err));
     if (!topics_.count(m.topic) && topics_.size() >= max_topics_)
       return reply(c, ws::error_frame({429, "too_many_topics", "at most " + std::to_string(max_topics_) + " topics"}));
     topics_.insert(m.topic);
@@ -160,6 +165,7 @@ class console_ws final : public ws_endpoint {
   actors::event_hub& hub_;
   size_t max_topics_;
   std::atomic<console::service*>& consoles_;
+  std::string node_site_;
   std::set<std::string> topics_;  // I/O thread only
   std::unique_ptr<console::session> session_;  // I/O thread only
 };
@@ -399,7 +405,7 @@ result<std::unique_ptr<ws_endpoint>> api_service::accept(const request& req, std
   if (!who) return unauthorized();
   return std::unique_ptr<ws_endpoint>(
       std::make_unique<console_ws>(*who, console_user(*who, impl_->d.accounts.find(who->username)), std::move(conn),
-                                   impl_->d.hub, 64, impl_->consoles));
+                                   impl_->d.hub, 64, impl_->consoles, impl_->d.cfg.server.site));
 }
 
 }  // namespace hotline::api

@@ -234,6 +234,25 @@ TEST_F(Api, WebSocketErrorsKeepTheConnection) {
   EXPECT_EQ(ws.read_json()["type"].as_string(), "pong");
 }
 
+// N-60: a node is one site. An admin or supervisor of another site may hold an account
+// here, but the audit log and the phones' registrations are not theirs to watch.
+TEST_F(Api, WebSocketTopicsOfThisSiteAreRefusedToOtherSites) {
+  auto tok = admin();
+  add_user(tok, "hzadmin2", R"(["site_admin"])", "hz");
+  add_user(tok, "hzlead", R"(["supervisor"])", "hz");
+  ws_client admin_ws, lead_ws;
+  ASSERT_EQ(admin_ws.connect(port_, login("hzadmin2", "a-long-password")), 101);
+  admin_ws.send(R"({"type":"subscribe","topic":"audit"})");
+  EXPECT_EQ(admin_ws.read_json()["code"].as_string(), "forbidden");
+  ASSERT_EQ(lead_ws.connect(port_, login("hzlead", "a-long-password")), 101);
+  lead_ws.send(R"({"type":"subscribe","topic":"phones"})");
+  EXPECT_EQ(lead_ws.read_json()["code"].as_string(), "forbidden");
+  ws_client own;  // this site's admin still may
+  ASSERT_EQ(own.connect(port_, tok), 101);
+  own.send(R"({"type":"subscribe","topic":"phones"})");
+  EXPECT_EQ(own.read_json()["type"].as_string(), "subscribed");
+}
+
 TEST_F(Api, WebSocketOversizeMessageIsClosedWith1009) {
   ws_client ws;
   ASSERT_EQ(ws.connect(port_, admin()), 101);

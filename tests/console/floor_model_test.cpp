@@ -36,6 +36,28 @@ TEST(floor_model, a_call_moves_through_states_and_its_agent_follows) {
   EXPECT_TRUE(m.objects(kind::call).empty());
 }
 
+// A call rung at one agent, then (ring timeout) at another: the first agent's desk hears of
+// it with the call's change, which names them as the agent it left.
+TEST(floor_model, a_call_rung_elsewhere_tells_the_agent_it_left) {
+  floor_model m;
+  for (auto id : {"1001", "1002"})
+    m.apply("agents", obj(std::string(R"({"agent":")") + id + R"(","state":"ready","phone_online":true})"), 1);
+  m.apply("calls", obj(R"({"call":7,"state":"ringing","from":"138","queue":"pension","agent":"1001"})"), 2);
+  auto c = m.apply("calls", obj(R"({"call":7,"state":"ringing","from":"138","queue":"pension","agent":"1002"})"), 3);
+  ASSERT_FALSE(c.empty());
+  EXPECT_EQ(c[0].kind, kind::call);
+  EXPECT_EQ(c[0].agent, "1002");
+  EXPECT_EQ(c[0].previous_agent, "1001");
+}
+
+// The ACD's missed_offer on the agents topic is not an agent record: it changes nothing.
+TEST(floor_model, a_missed_offer_event_does_not_blank_the_agent) {
+  floor_model m;
+  m.apply("agents", obj(R"({"agent":"1001","name":"王芳","phone":"8001","state":"not_ready","phone_online":true})"), 1);
+  EXPECT_TRUE(m.apply("agents", obj(R"({"agent":"1001","event":"missed_offer","call":7,"missed_today":1})"), 2).empty());
+  EXPECT_EQ(m.objects(kind::agent).at("1001").at("name").as_string(), "王芳");
+}
+
 TEST(floor_model, an_unchanged_event_makes_no_change) {
   floor_model m;
   auto q = R"({"queue":"pension","event":"figures","open":true,"waiting":0,"at_ms":5})";
