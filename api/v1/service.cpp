@@ -76,18 +76,27 @@ console::user console_user(const principal& p, const std::optional<auth::user>& 
 class console_ws final : public ws_endpoint {
  public:
   console_ws(principal who, console::user as_console, std::weak_ptr<ws_connection> conn, actors::event_hub& hub,
-             size_t max_topics, std::atomic<console::service*>& consoles, std::string node_site)
+             size_t max_topics, std::atomic<console::service*>& consoles, std::string node_site,
+             const auth::accounts& accounts, std::string token)
       : who_(std::move(who)),
         console_user_(std::move(as_console)),
         conn_(std::move(conn)),
         hub_(hub),
         max_topics_(max_topics),
         consoles_(consoles),
-        node_site_(std::move(node_site)) {}
+        node_site_(std::move(node_site)),
+        accounts_(accounts),
+        token_(std::move(token)) {}
 
   void on_text(std::string_view text) override {
     auto conn = conn_.lock();
     if (!conn) return;
+    // The session is checked again at every message (the consoles ping every 25 s): a
+    // logout, an expiry or a disabled account ends the socket too, listen-in included.
+    if (!accounts_.authenticate(token_)) {
+      session_.reset();
+      return conn->close(1008, "the session has ended: log in again");
+    }
     auto msg = ws::decode(text);
     if (auto* e = error_of(msg)) return reply(*conn, error_with_id(text, *e));
     std::visit([&](auto& m) { handle(*conn, m); }, std::get<ws::client_message>(msg));
@@ -166,6 +175,8 @@ class console_ws final : public ws_endpoint {
   size_t max_topics_;
   std::atomic<console::service*>& consoles_;
   std::string node_site_;
+  const auth::accounts& accounts_;
+  std::string token_;
   std::set<std::string> topics_;  // I/O thread only
   std::unique_ptr<console::session> session_;  // I/O thread only
 };
@@ -405,7 +416,8 @@ result<std::unique_ptr<ws_endpoint>> api_service::accept(const request& req, std
   if (!who) return unauthorized();
   return std::unique_ptr<ws_endpoint>(
       std::make_unique<console_ws>(*who, console_user(*who, impl_->d.accounts.find(who->username)), std::move(conn),
-                                   impl_->d.hub, 64, impl_->consoles, impl_->d.cfg.server.site));
+                                   impl_->d.hub, 64, impl_->consoles, impl_->d.cfg.server.site, impl_->d.accounts,
+                                   req.token()));
 }
 
 }  // namespace hotline::api

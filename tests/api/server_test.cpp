@@ -253,6 +253,20 @@ TEST_F(Api, WebSocketTopicsOfThisSiteAreRefusedToOtherSites) {
   EXPECT_EQ(own.read_json()["type"].as_string(), "subscribed");
 }
 
+// A console's socket outlives no logout: its next message (the consoles ping every 25 s)
+// finds the session gone and the socket is closed with 1008.
+TEST_F(Api, WebSocketEndsWithItsSession) {
+  auto tok = admin();
+  ws_client ws;
+  ASSERT_EQ(ws.connect(port_, tok), 101);
+  ws.send(R"({"type":"ping","id":1})");
+  EXPECT_EQ(ws.read_json()["type"].as_string(), "pong");
+  EXPECT_EQ(call(port_, "POST", "/v1/auth/logout", {}, tok).status, 204);
+  ws.send(R"({"type":"ping","id":2})");
+  EXPECT_FALSE(ws.read());
+  EXPECT_EQ(ws.close_code(), 1008);
+}
+
 TEST_F(Api, WebSocketOversizeMessageIsClosedWith1009) {
   ws_client ws;
   ASSERT_EQ(ws.connect(port_, admin()), 101);
