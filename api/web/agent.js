@@ -113,6 +113,12 @@ function onAgent(msg) {
   if (current && !current.ended && current.call.state === 'ringing' && noCall
       && ['ready', 'not_ready', 'logged_out'].includes(agent.state) && !callbacks.isPendingCall(current.call.call)) {
     withdraw();
+  } else if (current && !current.ended && current.call.state !== 'ringing' && noCall
+      && !['ringing', 'talking'].includes(agent.state) && !callbacks.isPendingCall(current.call.call)) {
+    // The call ended while this desk was disconnected (no call_ended reached it): the
+    // agent's own record, sent again on reconnecting, says they are off it.
+    current.ended = { call: current.call.call };
+    renderPop();
   }
   renderAgent();
 }
