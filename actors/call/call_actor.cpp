@@ -180,6 +180,13 @@ void call_actor::on_timer(const call_timer& t) {
     if (t.generation == transfer_gen_ && transfer_ref_ && !transfer_answered_) transfer_failed("no answer");
     return;
   }
+  if (t.what == call_timer::kind::monitor) {
+    if (t.generation == monitor_gen_ && mon_ && mon_->ref && !mon_->joined) {
+      end_monitor("the phone did not answer");
+      publish("connected");
+    }
+    return;
+  }
   if (t.generation != timer_gen_) return;  // a newer prompt or digit since
   if (t.what == call_timer::kind::digit && phase_ == phase::ivr) run(walk_->on_timeout());
   else if (t.what == call_timer::kind::digit && phase_ == phase::after_hours) say_goodbye("goodbye");

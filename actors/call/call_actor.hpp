@@ -173,6 +173,7 @@ class call_actor : public caf::event_based_actor {
   uint64_t transfer_gen_ = 0;
   bool transfer_answered_ = false, agent_gone_ = false;
   std::optional<monitor_state> mon_;  // N-40
+  uint64_t monitor_gen_ = 0;          // the ring timeout of a monitor by phone
   sdp::local_media caller_local_, agent_local_;  // answering re-INVITEs from the same ports
   sdp::session_description agent_answer_;        // our last answer to the agent's re-INVITE
   bool agent_holding_ = false;

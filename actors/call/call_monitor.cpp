@@ -80,6 +80,10 @@ void call_actor::start_monitor(monitor_msg& m) {
   req.offer = mon_->offer;
   mon_->ref = ctx_->sip->originate(req);
   ctx_->bind(mon_->ref, caf::actor_cast<caf::actor>(this));
+  // A supervisor's phone that does not answer gives the call back, as a transfer's does
+  // (a monitor ringing blocks transfers and other monitors).
+  delayed_send(this, std::chrono::seconds(ctx_->options.transfer_timeout_s),
+               call_timer{call_timer::kind::monitor, ++monitor_gen_});
   publish("connected");
   m.done("", 0);
 }

@@ -52,7 +52,7 @@ struct monitor_msg {
 
 // Timers a call actor sets on itself; stale ones (an older generation) are ignored.
 struct call_timer {
-  enum class kind { digit, announce, survey, close_guard, done, transfer } what = kind::digit;
+  enum class kind { digit, announce, survey, close_guard, done, transfer, monitor } what = kind::digit;
   uint64_t generation = 0;
 };
 struct recording_msg {  // the recorder pool finished (or failed) a call's file

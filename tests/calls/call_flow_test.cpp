@@ -168,6 +168,11 @@ class site : public sip::event_handler {
     center_->transfer(agent, phone, [&](std::string e) { p.set_value(std::move(e)); });
     return p.get_future().get();
   }
+  std::string monitor(uint64_t call, calls::monitor_request r) {
+    std::promise<std::string> p;
+    center_->monitor(call, std::move(r), [&](std::string e, uint16_t) { p.set_value(std::move(e)); });
+    return p.get_future().get();
+  }
   std::string flag_dangerous(const std::string& agent) {
     std::promise<std::string> p;
     center_->flag_dangerous(agent, [&](std::string e) { p.set_value(std::move(e)); });
@@ -566,6 +571,47 @@ TEST_F(call_flow, the_supervisor_who_took_a_transfer_holds_and_resumes) {
   EXPECT_TRUE(lead.events().end() == std::find_if(lead.events().begin(), lead.events().end(), [](const auto& e) {
                 return e.type == "CALL_CLOSED" && e.param.find("488") != std::string::npos;
               }));
+}
+
+// N-40 by phone: a supervisor's phone that rings and is not answered gives the call back
+// after the ring timeout (3 s here), as a transfer does: the monitor ends, and the call
+// can be monitored (or transferred) again.
+TEST_F(call_flow, a_monitor_phone_that_does_not_answer_gives_the_call_back) {
+  site s(dir.path());
+  s.credentials.add("8001", "agent-secret");
+  s.credentials.add("8010", "lead-secret");
+  s.center().add_agent(agent_1023());
+  baresip_process phone(dir.sub("phone"),
+                        "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
+                            ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
+  baresip_process away(dir.sub("away"),  // rings, nobody picks up
+                       "<sip:8010@127.0.0.1:" + std::to_string(s.port()) +
+                           ">;auth_pass=lead-secret;answermode=manual;regint=300;audio_codecs=PCMU");
+  ASSERT_TRUE(eventually([&] { return s.registered("8001") && s.registered("8010"); }));
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
+  ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
+  sipp_background caller({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
+                          "-d", "12000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
+                          "127.0.0.1", "127.0.0.1:" + std::to_string(s.port())},
+                         dir.sub("caller"));
+  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 15s));
+  const uint64_t call = s.agent("1023")->call.value_or(0);
+  ASSERT_NE(call, 0u);
+  std::promise<std::string> ended;
+  calls::monitor_request r;
+  r.supervisor = "lead1";
+  r.mode = calls::monitor_mode::listen;
+  r.phone = "8010";
+  r.ended = [&](std::string why) { ended.set_value(std::move(why)); };
+  EXPECT_EQ(s.monitor(call, std::move(r)), "");
+  auto f = ended.get_future();
+  ASSERT_EQ(f.wait_for(8s), std::future_status::ready) << "the unanswered monitor phone never gave the call back";
+  EXPECT_EQ(f.get(), "the phone did not answer");
+  calls::monitor_request again;
+  again.supervisor = "lead1";
+  again.mode = calls::monitor_mode::listen;
+  again.phone = "8010";
+  EXPECT_EQ(s.monitor(call, std::move(again)), "") << "the call is free to monitor again";
 }
 
 // The ACD fails in the middle of a conversation: its supervisor restarts it with its
