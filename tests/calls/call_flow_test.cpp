@@ -247,14 +247,28 @@ struct call_flow : ::testing::Test {
   std::unique_ptr<baresip_process> ready_agent_1023(site& s) {
     s.credentials.add("8001", "agent-secret");
     s.center().add_agent(agent_1023());
-    auto phone = std::make_unique<baresip_process>(
-        dir.sub("phone"),
-        "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
-            ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
+    auto phone = phone_of(s, "8001", "agent-secret");
     EXPECT_TRUE(eventually([&] { return s.registered("8001"); })) << phone->output();
     EXPECT_EQ(s.agent_command("1023", calls::agent_command::login), "");
     EXPECT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
     return phone;
+  }
+  // A registered phone (baresip, PCMU) of `ext`: it answers at once ("auto") or only
+  // rings ("manual").
+  std::unique_ptr<baresip_process> phone_of(site& s, const std::string& ext, const std::string& password,
+                                            const std::string& answermode = "auto") {
+    return std::make_unique<baresip_process>(dir.sub("phone" + ext),
+                                             "<sip:" + ext + "@127.0.0.1:" + std::to_string(s.port()) +
+                                                 ">;auth_pass=" + password + ";answermode=" + answermode +
+                                                 ";regint=300;audio_codecs=PCMU");
+  }
+  // caller_12333 in the background, for a test that acts during the call.
+  std::unique_ptr<sipp_background> caller_in_background(site& s, const std::string& pause_ms) {
+    return std::make_unique<sipp_background>(
+        std::vector<std::string>{"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333", "-d",
+                                 pause_ms, "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
+                                 "127.0.0.1", "127.0.0.1:" + std::to_string(s.port())},
+        dir.sub("caller"));
   }
   // A SIPp caller on the trunk dials 12333, presses 1, stays `pause_ms` and hangs up.
   sipp_result caller_12333(site& s, const std::string& pause_ms, const std::string& name) {
@@ -349,10 +363,7 @@ TEST_F(call_flow, a_call_cut_by_a_shutdown_keeps_its_record) {
   site s(dir.path(), {}, record::pool_config{.threads = 1});
   auto phone = ready_agent_1023(s);
   ASSERT_FALSE(HasFailure());
-  sipp_background caller({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
-                          "-d", "20000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
-                          "127.0.0.1", "127.0.0.1:" + std::to_string(s.port())},
-                         dir.sub("caller"));
+  auto caller = caller_in_background(s, "20000");
   ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 15s));
   std::this_thread::sleep_for(2s);
   s.stop_center();
@@ -413,10 +424,7 @@ TEST_F(call_flow, the_agent_holds_and_resumes_from_the_phone) {
   ASSERT_TRUE(eventually([&] { return s.registered("8001"); }));
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
-  sipp_background caller({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
-                          "-d", "9000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
-                          "127.0.0.1", "127.0.0.1:" + std::to_string(s.port())},
-                         dir.sub("caller"));
+  auto caller = caller_in_background(s, "9000");
   ASSERT_TRUE(phone.wait_event("CALL_ESTABLISHED", 20s));
   std::this_thread::sleep_for(1s);
   ASSERT_TRUE(phone.command_data("hold")) << "baresip refused /hold";
@@ -481,17 +489,11 @@ TEST_F(call_flow, transfer_to_a_supervisor_and_back_when_nobody_answers) {
   s.credentials.add("8009", "lead-secret");
   s.credentials.add("8010", "lead-secret");
   s.center().add_agent(agent_1023());
-  baresip_process phone(dir.sub("phone"),
-                        "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
-                            ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
-  baresip_process lead(dir.sub("lead"),
-                       "<sip:8009@127.0.0.1:" + std::to_string(s.port()) +
-                           ">;auth_pass=lead-secret;answermode=auto;regint=300;audio_codecs=PCMU");
-  baresip_process away(dir.sub("away"),  // rings, nobody picks up
-                       "<sip:8010@127.0.0.1:" + std::to_string(s.port()) +
-                           ">;auth_pass=lead-secret;answermode=manual;regint=300;audio_codecs=PCMU");
+  auto phone = phone_of(s, "8001", "agent-secret");
+  auto lead = phone_of(s, "8009", "lead-secret");
+  auto away = phone_of(s, "8010", "lead-secret", "manual");  // rings, nobody picks up
   ASSERT_TRUE(eventually([&] { return s.registered("8001") && s.registered("8009") && s.registered("8010"); }))
-      << phone.output() << lead.output() << away.output();
+      << phone->output() << lead->output() << away->output();
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
   EXPECT_NE(s.transfer("1023", "8009"), "") << "no call to transfer yet";
@@ -538,9 +540,7 @@ TEST_F(call_flow, the_supervisor_who_took_a_transfer_holds_and_resumes) {
   s.credentials.add("8001", "agent-secret");
   s.credentials.add("8009", "lead-secret");
   s.center().add_agent(agent_1023());
-  baresip_process phone(dir.sub("phone"),
-                        "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
-                            ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
+  auto phone = phone_of(s, "8001", "agent-secret");
   baresip_options o;
   o.user = "8009";
   o.domain = "127.0.0.1:" + std::to_string(s.port());
@@ -549,13 +549,10 @@ TEST_F(call_flow, the_supervisor_who_took_a_transfer_holds_and_resumes) {
   o.regint = 300;
   baresip_peer lead(o);
   ASSERT_TRUE(lead.start()) << lead.error();
-  ASSERT_TRUE(eventually([&] { return s.registered("8001") && s.registered("8009"); })) << phone.output();
+  ASSERT_TRUE(eventually([&] { return s.registered("8001") && s.registered("8009"); })) << phone->output();
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
-  sipp_background caller({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
-                          "-d", "12000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
-                          "127.0.0.1", "127.0.0.1:" + std::to_string(s.port())},
-                         dir.sub("caller"));
+  auto caller = caller_in_background(s, "12000");
   ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 15s));
   EXPECT_EQ(s.transfer("1023", "8009"), "");
   ASSERT_TRUE(lead.wait_event("CALL_ESTABLISHED", 10s));
@@ -581,19 +578,12 @@ TEST_F(call_flow, a_monitor_phone_that_does_not_answer_gives_the_call_back) {
   s.credentials.add("8001", "agent-secret");
   s.credentials.add("8010", "lead-secret");
   s.center().add_agent(agent_1023());
-  baresip_process phone(dir.sub("phone"),
-                        "<sip:8001@127.0.0.1:" + std::to_string(s.port()) +
-                            ">;auth_pass=agent-secret;answermode=auto;regint=300;audio_codecs=PCMU");
-  baresip_process away(dir.sub("away"),  // rings, nobody picks up
-                       "<sip:8010@127.0.0.1:" + std::to_string(s.port()) +
-                           ">;auth_pass=lead-secret;answermode=manual;regint=300;audio_codecs=PCMU");
+  auto phone = phone_of(s, "8001", "agent-secret");
+  auto away = phone_of(s, "8010", "lead-secret", "manual");  // rings, nobody picks up
   ASSERT_TRUE(eventually([&] { return s.registered("8001") && s.registered("8010"); }));
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
-  sipp_background caller({"-sf", std::string(HOTLINE_SIP_FIXTURES) + "/sipp/caller_ivr.xml", "-s", "12333",
-                          "-d", "12000", "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(free_udp_port()), "-mi",
-                          "127.0.0.1", "127.0.0.1:" + std::to_string(s.port())},
-                         dir.sub("caller"));
+  auto caller = caller_in_background(s, "12000");
   ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 15s));
   const uint64_t call = s.agent("1023")->call.value_or(0);
   ASSERT_NE(call, 0u);
