@@ -483,6 +483,12 @@ void call_actor::hang_up_caller(const std::string& by) {
   finish();
 }
 
+// N-06: a dialog that ended without either person hanging up (our 2xx never acknowledged,
+// no session refresh in time) was released by the system, not by that side.
+bool call_actor::ended_by_itself(const sip::call_event& e) {
+  return e.cause == sip::end_cause::no_ack || e.cause == sip::end_cause::session_expired;
+}
+
 void call_actor::on_sip(const sip::call_event& e) {
   if (e.kind == call_event_kind::reinvite_offer) return on_reinvite(e);  // any leg's: answered or refused
   if (transfer_ref_ && e.ref == transfer_ref_) return on_transfer_leg(e);
@@ -503,7 +509,10 @@ void call_actor::on_sip(const sip::call_event& e) {
           ctx_->media.close_leg(session_, leg_role::agent);
           return;
         }
-        if (phase_ == phase::connected) return agent_released();
+        if (phase_ == phase::connected) {
+          if (ended_by_itself(e) && rec_.released_by.empty()) rec_.released_by = "system";
+          return agent_released();
+        }
         return;
       case call_event_kind::dtmf: return;  // INFO from the agent's phone: not the caller's menu
       default: return;
@@ -512,7 +521,9 @@ void call_actor::on_sip(const sip::call_event& e) {
   if (e.ref != caller_.ref) return;
   switch (e.kind) {
     case call_event_kind::dtmf: return on_digit(leg_role::caller, e.digit);
-    case call_event_kind::ended: return caller_released();
+    case call_event_kind::ended:
+      if (ended_by_itself(e) && rec_.released_by.empty()) rec_.released_by = "system";
+      return caller_released();
     default: return;
   }
 }
@@ -521,6 +532,13 @@ void call_actor::caller_released() {
   ctx_->unbind(caller_.ref);
   caller_.ref = 0;
   if (rec_.released_by.empty()) rec_.released_by = "caller";  // N-06
+  caller_gone();
+  finish();
+}
+
+// The caller left (hung up, or their media stopped): what the record says of where they
+// were, and the agent's or the queue's side let go.
+void call_actor::caller_gone() {
   switch (phase_) {
     case phase::ivr:
       rec_.ivr_path = walk_ ? walk_->path() : "";
@@ -546,7 +564,6 @@ void call_actor::caller_released() {
     default:
       break;
   }
-  finish();
 }
 
 void call_actor::agent_released() {
@@ -602,14 +619,8 @@ void call_actor::on_media(const media::media_event& e) {
       // N-06 silent line: a caller whose media stopped for the stream timeout is gone.
       if (e.leg == leg_role::caller && phase_ != phase::closing) {
         log::info("calls", "caller's media stopped: ending the call", {{"call", std::to_string(id_)}});
-        rec_.released_by = rec_.released_by.empty() ? "system" : rec_.released_by;
-        if (phase_ == phase::connected) {
-          drop_agent_leg();
-          update_acd(call_update::ended);
-        } else if (in_acd_) {
-          update_acd(call_update::abandoned);
-        }
-        in_acd_ = false;
+        if (rec_.released_by.empty()) rec_.released_by = "system";
+        caller_gone();  // the IVR path, the wait and the outcome as for a hang-up
         hang_up_caller("system");
       }
       return;

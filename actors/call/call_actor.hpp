@@ -82,6 +82,8 @@ class call_actor : public caf::event_based_actor {
   void hang_up_caller(const std::string& by);
   void on_sip(const sip::call_event& e);
   void caller_released();
+  void caller_gone();
+  static bool ended_by_itself(const sip::call_event& e);
   void agent_released();
   void on_media(const media::media_event& e);
   void finish();
