@@ -1,6 +1,7 @@
 #include "api/v1/call_routes.hpp"
 
 #include <boost/json.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -26,7 +27,9 @@ std::optional<uint64_t> parse_u64(const std::string& s) {
   uint64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
+    const auto d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return std::nullopt;  // past 2^64
+    v = v * 10 + d;
   }
   return v;
 }

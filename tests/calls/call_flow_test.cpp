@@ -364,7 +364,7 @@ TEST_F(call_flow, a_call_cut_by_a_shutdown_keeps_its_record) {
   auto phone = ready_agent_1023(s);
   ASSERT_FALSE(HasFailure());
   auto caller = caller_in_background(s, "20000");
-  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 15s));
+  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 30s));
   std::this_thread::sleep_for(2s);
   s.stop_center();
   ASSERT_TRUE(eventually([&] { return s.call_records().size() == 1; }, 10s)) << "the call's record was lost";
@@ -553,7 +553,7 @@ TEST_F(call_flow, the_supervisor_who_took_a_transfer_holds_and_resumes) {
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
   auto caller = caller_in_background(s, "12000");
-  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 15s));
+  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 30s));
   EXPECT_EQ(s.transfer("1023", "8009"), "");
   ASSERT_TRUE(lead.wait_event("CALL_ESTABLISHED", 10s));
   std::this_thread::sleep_for(1s);
@@ -584,7 +584,7 @@ TEST_F(call_flow, a_monitor_phone_that_does_not_answer_gives_the_call_back) {
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::login), "");
   ASSERT_EQ(s.agent_command("1023", calls::agent_command::ready), "");
   auto caller = caller_in_background(s, "12000");
-  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 15s));
+  ASSERT_TRUE(eventually([&] { return s.agent("1023")->state == acd::agent_state::talking; }, 30s));
   const uint64_t call = s.agent("1023")->call.value_or(0);
   ASSERT_NE(call, 0u);
   std::promise<std::string> ended;
