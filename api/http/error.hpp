@@ -27,4 +27,6 @@ inline api_error bad_request(std::string code, std::string message, std::string 
   return {400, std::move(code), std::move(message), std::move(field)};
 }
 
+inline api_error forbidden(std::string message) { return {403, "forbidden", std::move(message)}; }
+
 }  // namespace hotline::api

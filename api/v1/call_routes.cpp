@@ -1,6 +1,7 @@
 #include "api/v1/call_routes.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -20,17 +21,11 @@ namespace {
 // fewer items and a cursor to go on from).
 constexpr size_t scan_budget = 20000;
 
-api_error forbidden(std::string what) { return {403, "forbidden", std::move(what)}; }
-
-std::optional<uint64_t> parse_u64(const std::string& s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
+// Decimal digits only, within 64 bits.
+std::optional<uint64_t> parse_u64(std::string_view s) {
   uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    const auto d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return std::nullopt;  // past 2^64
-    v = v * 10 + d;
-  }
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
 }
 

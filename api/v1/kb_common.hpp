@@ -30,7 +30,6 @@ inline bool curator(const auth::principal& p) { return p.has(role::curator) || p
 inline bool reviewer(const auth::principal& p) { return p.has(role::curator) || p.has(role::expert) || p.is_admin(); }
 inline bool analyst(const auth::principal& p) { return p.has(role::supervisor) || curator(p); }
 
-inline api_error forbidden(std::string m) { return {403, "forbidden", std::move(m)}; }
 inline std::string today() { return local_day(std::chrono::system_clock::now()); }
 
 inline json::object counts_json(const std::map<std::string, size_t>& m) {

@@ -32,7 +32,6 @@ namespace {
 constexpr std::string_view version = "0.1.0";
 
 api_error unauthorized() { return {401, "unauthorized", "log in first: send 'Authorization: Bearer <token>'"}; }
-api_error forbidden(std::string what) { return {403, "forbidden", std::move(what)}; }
 
 std::string session_cookie(const std::string& token, uint32_t ttl_minutes, bool secure) {
   return "hotline_session=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
