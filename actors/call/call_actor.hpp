@@ -5,9 +5,10 @@
 // offers, bridges with the work-id announcement (N-05), offers the survey when the agent
 // releases first (N-16), and leaves a call record (N-06 who released first) when it ends.
 //
-// Its definition is split by concern: call_actor.cpp (answer, IVR, queue and agents, the
-// end, the call record, feature codes), call_transfer.cpp (hold and resume, N-11
-// transfers, N-14), call_monitor.cpp (N-40 listen, whisper, barge, take over).
+// Its definition is split by concern: call_actor.cpp (answer, IVR, the end, the call
+// record, feature codes), call_queue.cpp (the queue, the agents' offers, the bridge, the
+// recording), call_transfer.cpp (hold and resume, N-11 transfers, N-14), call_monitor.cpp
+// (N-40 listen, whisper, barge, take over).
 #include <caf/event_based_actor.hpp>
 
 #include <memory>
@@ -99,9 +100,8 @@ class call_actor : public caf::event_based_actor {
   // changes nothing else. A re-INVITE on any other leg (one still ringing), or that cannot
   // be answered, is refused (488) and the call goes on as it was.
   void on_reinvite(const sip::call_event& e);
-  // The agent, or the supervisor who has the call, held (`held`) or resumed; `holding` is
-  // that side's flag.
-  void talker_holds(bool held, bool& holding);
+  // The agent, or the supervisor who has the call (`supervisor`), held (`held`) or resumed.
+  void talker_holds(bool held, bool supervisor);
 
   // ---- N-40 listen, whisper, barge, take over -----------------------------------------
   struct monitor_state {

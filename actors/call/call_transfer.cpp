@@ -42,11 +42,11 @@ void call_actor::on_reinvite(const sip::call_event& e) {
   // Whoever talks with the caller holding: the caller hears the music until they resume.
   const bool supervisor_has_call =
       from_supervisor && (transfer_answered_ || (mon_ && mon_->mode == monitor_mode::takeover));
-  if (from_agent) talker_holds(held, agent_holding_);
-  else if (supervisor_has_call) talker_holds(held, supervisor_holding_);
+  if (from_agent || supervisor_has_call) talker_holds(held, supervisor_has_call);
 }
 
-void call_actor::talker_holds(bool held, bool& holding) {
+void call_actor::talker_holds(bool held, bool supervisor) {
+  bool& holding = supervisor ? supervisor_holding_ : agent_holding_;
   if (held == holding) return;
   holding = held;
   rec_.holds += held ? 1 : 0;
@@ -58,7 +58,7 @@ void call_actor::talker_holds(bool held, bool& holding) {
     ctx_->media.stop_playback(session_);
     playing_ = playing::none;
   }
-  if (agent_gone_ || &holding == &supervisor_holding_) {  // the caller talks with the supervisor
+  if (agent_gone_ || supervisor) {  // the caller talks with the supervisor
     mix::matrix m{};
     m[mix::caller][mix::supervisor] = m[mix::supervisor][mix::caller] = 1;
     ctx_->media.set_mix(session_, m);
